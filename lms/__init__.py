@@ -1,0 +1,97 @@
+"""openlms: an open-source server for the Open edX LMS REST API."""
+import logging
+
+from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationError
+from pyramid.interfaces import IRoutesMapper
+
+from lms import plugins as plugin_machinery
+from lms.settings import CORE_DEFAULTS, apply_env_overrides, check_no_conflicts
+
+log = logging.getLogger(__name__)
+
+__version__ = "0.1.0"
+
+# Core modules included before any plugin (each has an ``includeme``).
+CORE_INCLUDES = (
+    "lms.db",
+    "lms.errors",
+    "lms.service",
+    "lms.cors",
+    "lms.security",
+    "lms.oauth",
+    "lms.session",
+    "lms.heartbeat",
+    "lms.openapi",
+    "lms.tasks",
+    "lms.operator",
+)
+
+
+def load_settings(settings, installed=None):
+    """Core + plugin defaults, then the given settings, then the environment.
+
+    Returns ``(settings, installed, enabled)``.
+    """
+    settings = dict(settings)
+    for key, value in CORE_DEFAULTS.items():
+        settings.setdefault(key, value)
+    apply_env_overrides(settings)  # lms.plugins may come from LMS_PLUGINS
+    if installed is None:
+        installed = plugin_machinery.discover()
+    enabled = plugin_machinery.select(installed, settings)
+    declared = [("lms", CORE_DEFAULTS)]
+    for info in enabled:
+        hook = plugin_machinery.hookimpl_of(info, "lms_default_settings")
+        if hook is not None:
+            defaults = hook() or {}
+            bad = [k for k in defaults if not k.startswith(info.name + ".")]
+            if bad:
+                raise ConfigurationError(
+                    f"plugin {info.name!r} declares settings outside its prefix: {', '.join(bad)}"
+                )
+            declared.append((info.name, defaults))
+            for key, value in defaults.items():
+                settings.setdefault(key, value)
+    check_no_conflicts(declared)
+    apply_env_overrides(settings)
+    if not settings.get("lms.secret_key"):
+        raise ConfigurationError("lms.secret_key must be set (in the .ini or LMS_SECRET_KEY)")
+    return settings, installed, enabled
+
+
+def _route_names(config):
+    mapper = config.registry.queryUtility(IRoutesMapper)
+    return [route.name for route in mapper.get_routes()] if mapper else []
+
+
+def make_config(settings, installed=None, engine=None):
+    settings, installed, enabled = load_settings(settings, installed)
+    config = Configurator(settings=settings)
+    pm = plugin_machinery.make_plugin_manager(enabled)
+    config.registry["lms.plugin_manager"] = pm
+    config.registry["lms.plugins"] = installed
+    config.registry["lms.enabled_plugins"] = enabled
+    if engine is not None:
+        config.registry["lms.engine"] = engine
+    for name in CORE_INCLUDES:
+        config.include(name)
+    config.commit()  # core directives exist before plugins run
+    for info in enabled:
+        hook = plugin_machinery.hookimpl_of(info, "lms_includeme")
+        if hook is None:
+            continue
+        before = set(_route_names(config))
+        config.include(hook)
+        config.commit()
+        info.routes = [name for name in _route_names(config) if name not in before]
+    from lms.openapi import check_duplicate_operations
+
+    check_duplicate_operations(config.registry)
+    return config
+
+
+def main(global_config=None, **settings):
+    """The paste ``app_factory``: build the WSGI application."""
+    config = make_config(settings)
+    return config.make_wsgi_app()

@@ -1,0 +1,115 @@
+"""Database: declarative base, engine, and the per-request transactional session."""
+import os
+
+import zope.sqlalchemy
+from pyramid.exceptions import ConfigurationError
+from sqlalchemy import MetaData, engine_from_config, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Base(DeclarativeBase):
+    """Base of every model, core and plugins alike (one MetaData)."""
+
+    metadata = metadata
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(settings):
+    url = settings.get("sqlalchemy.url")
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(f"sqlalchemy.url {url!r} is not a valid database URL")
+    options = {"sqlalchemy.url": url}
+    for key, value in settings.items():
+        if key.startswith("sqlalchemy.") and key != "sqlalchemy.url":
+            options[key] = value
+    if parsed.drivername == "postgresql":
+        # psycopg 3 is the supported driver; plain postgresql:// would mean psycopg2.
+        options["sqlalchemy.url"] = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        directory = os.path.dirname(os.path.abspath(parsed.database))
+        os.makedirs(directory, exist_ok=True)
+    try:
+        engine = engine_from_config(options, "sqlalchemy.")
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigurationError(f"cannot use database URL {url!r}: {exc}")
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def get_session_factory(engine):
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(session_factory, transaction_manager, request=None):
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config):
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_tm")
+    engine = config.registry.get("lms.engine") or make_engine(settings)
+    config.registry["lms.engine"] = engine
+    session_factory = get_session_factory(engine)
+    config.registry["lms.dbsession_factory"] = session_factory
+
+    def dbsession(request):
+        # Tests may hand in a session through the environ.
+        session = request.environ.get("lms.dbsession")
+        if session is None:
+            session = get_tm_session(session_factory, request.tm, request=request)
+        return session
+
+    config.add_request_method(dbsession, reify=True)
+
+
+from datetime import timezone as _tz  # noqa: E402
+
+from sqlalchemy import DateTime  # noqa: E402
+from sqlalchemy.types import TypeDecorator  # noqa: E402
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_tz.utc)
+        value = value.astimezone(_tz.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=_tz.utc)
+        return value

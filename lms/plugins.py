@@ -1,0 +1,163 @@
+"""Plugin discovery, selection, dependency order and the per-app plugin manager.
+
+A plugin is a Python module (usually a package) with these attributes:
+
+- ``name``: its one name (settings prefix, table prefix, migration branch,
+  Cornice service-name prefix);
+- ``version``: a string;
+- ``requires``: a tuple of plugin names it depends on (optional);
+- hook implementations decorated with :data:`lms.hookspecs.hookimpl`.
+
+Built-in plugins are listed in :data:`BUILTIN_PLUGINS`; third-party ones are
+found through the ``openlms.plugins`` entry-point group.
+"""
+import importlib
+import os
+from dataclasses import dataclass, field
+from importlib import metadata
+
+import pluggy
+from pyramid.exceptions import ConfigurationError
+
+from lms import hookspecs
+from lms.settings import as_list
+
+ENTRY_POINT_GROUP = "openlms.plugins"
+
+# Dotted names of the first-party plugins, so a plain checkout runs.
+BUILTIN_PLUGINS = ("plugins.experiments",)
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    version: str
+    requires: tuple
+    module: object
+    builtin: bool
+    enabled: bool = False
+    routes: list = field(default_factory=list)
+
+    @property
+    def migrations_path(self):
+        """``<package dir>/migrations/versions`` when the plugin ships migrations."""
+        module_file = getattr(self.module, "__file__", None)
+        if not module_file:
+            return None
+        path = os.path.join(os.path.dirname(module_file), "migrations", "versions")
+        return path if os.path.isdir(path) else None
+
+
+def _info_from_module(module, builtin):
+    try:
+        name = module.name
+    except AttributeError:
+        raise ConfigurationError(f"plugin module {module.__name__!r} has no 'name' attribute")
+    return PluginInfo(
+        name=name,
+        version=str(getattr(module, "version", "0")),
+        requires=tuple(getattr(module, "requires", ())),
+        module=module,
+        builtin=builtin,
+    )
+
+
+def discover(builtins=BUILTIN_PLUGINS, entry_points=None):
+    """Return ``{name: PluginInfo}`` for every installed plugin."""
+    found = {}
+    for dotted in builtins:
+        info = _info_from_module(importlib.import_module(dotted), builtin=True)
+        found[info.name] = info
+    if entry_points is None:
+        entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    for ep in entry_points:
+        module = ep.load()
+        info = _info_from_module(module, builtin=False)
+        if info.name in found:
+            other = found[info.name].module.__name__
+            raise ConfigurationError(
+                f"plugin name {info.name!r} is claimed by both {other!r} and "
+                f"entry point {ep.name!r} ({module.__name__})"
+            )
+        found[info.name] = info
+    return found
+
+
+def select(installed, settings):
+    """Mark the enabled plugins and check their requirements.
+
+    Returns the enabled plugins in dependency order (requirements first).
+    """
+    wanted = as_list(settings, "lms.plugins")
+    disabled = set(as_list(settings, "lms.plugins.disabled"))
+    if not wanted:
+        enabled = {n for n, p in installed.items() if p.builtin}
+    else:
+        enabled = set()
+        for name in wanted:
+            if name == "builtins":
+                enabled |= {n for n, p in installed.items() if p.builtin}
+            elif name not in installed:
+                raise ConfigurationError(
+                    f"lms.plugins names {name!r}, which is not installed "
+                    f"(installed: {', '.join(sorted(installed)) or 'none'})"
+                )
+            else:
+                enabled.add(name)
+    for name in disabled:
+        if name not in installed:
+            raise ConfigurationError(f"lms.plugins.disabled names {name!r}, which is not installed")
+    enabled -= disabled
+    for info in installed.values():
+        info.enabled = info.name in enabled
+    for name in sorted(enabled):
+        for req in installed[name].requires:
+            if req not in installed:
+                raise ConfigurationError(
+                    f"plugin {name!r} requires plugin {req!r}, which is not installed"
+                )
+            if req not in enabled:
+                raise ConfigurationError(
+                    f"plugin {name!r} requires plugin {req!r}, which is disabled"
+                )
+    return topological_order({n: installed[n] for n in enabled})
+
+
+def topological_order(plugins):
+    ordered, state = [], {}
+
+    def visit(name, chain):
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            raise ConfigurationError("plugin requirement cycle: " + " -> ".join(chain + [name]))
+        state[name] = "visiting"
+        for req in plugins[name].requires:
+            visit(req, chain + [name])
+        state[name] = "done"
+        ordered.append(plugins[name])
+
+    for name in sorted(plugins):
+        visit(name, [])
+    return ordered
+
+
+def make_plugin_manager(enabled):
+    """A new PluginManager holding only the enabled plugins (never at import time)."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for info in enabled:
+        pm.register(info.module, name=info.name)
+    if os.environ.get("LMS_TRACE_HOOKS"):
+        pm.trace.root.setwriter(print)
+        pm.enable_tracing()
+    pm.check_pending()
+    return pm
+
+
+def hookimpl_of(info, hook_name):
+    """The plugin's own implementation of ``hook_name``, or None."""
+    function = getattr(info.module, hook_name, None)
+    if function is None or not hasattr(function, hookspecs.PROJECT + "_impl"):
+        return None
+    return function

@@ -1,0 +1,89 @@
+"""The Cornice ``Service`` every plugin uses (never ``cornice.Service`` directly).
+
+It adds to Cornice:
+
+- the exact upstream path, served with *and* without its trailing slash;
+- per-service authentication classes, run before any other validator, that
+  set ``request.authentication`` and ``request.user``;
+- anonymous access per method (``anonymous=("GET",)``) or service-wide;
+- the service's Open edX error style for validation errors.
+"""
+import cornice
+from cornice.validators import (  # noqa: F401  (re-exported for plugins)
+    colander_body_validator,
+    colander_querystring_validator,
+    colander_validator,
+)
+
+from lms import auth
+from lms.errors import ERROR_STYLES, make_error_handler
+
+TRAILING_SLASH_MARKER = "{trailing_slash:/?}"
+
+
+class Authenticator:
+    """First validator of every service: who is calling, and may they at all?"""
+
+    def __init__(self, classes, style, anonymous, api_key, accept_restricted):
+        self.classes = tuple(classes)
+        self.style = style
+        self.anonymous = anonymous
+        self.api_key = api_key
+        self.accept_restricted = accept_restricted
+
+    def __call__(self, request, **kwargs):
+        request.error_style = self.style
+        request.auth_classes = self.classes
+        result = auth.authenticate(request, self.classes)
+        if not result.is_authenticated and self.api_key and auth.has_api_key(request):
+            result = auth.Authentication(api_key=True, method="api_key")
+        request.authentication = result
+        request.user = result.user
+        if (result.jwt_payload and result.jwt_payload.get("is_restricted")
+                and not self.accept_restricted):
+            # NotJwtRestrictedApplication: implied by every JwtAuthentication view.
+            from lms.errors import permission_denied
+
+            raise permission_denied(self.style)
+        anonymous_ok = self.anonymous is True or request.method in (self.anonymous or ())
+        if request.method == "HEAD" and "GET" in (self.anonymous or ()):
+            anonymous_ok = True
+        if not anonymous_ok and not result.is_authenticated and not result.api_key:
+            raise auth.not_authenticated(self.classes, self.style)
+
+
+class Service(cornice.Service):
+    """``Service(name, path, auth=STANDARD_AUTH, errors="drf", anonymous=(), ...)``.
+
+    - ``name``: ``<plugin>.<resource>`` (it becomes the Pyramid route name);
+    - ``path``: the upstream path, including ``/api`` and its trailing slash;
+    - ``auth``: authentication classes in upstream order (see :mod:`lms.auth`);
+    - ``errors``: the error style of the endpoint family (see :mod:`lms.errors`);
+    - ``anonymous``: ``True`` or the methods that anonymous callers may use;
+    - ``api_key``: honour ``X-Edx-Api-Key`` as an alternative to a user;
+    - ``accept_restricted``: accept restricted-application JWTs.
+    """
+
+    renderer = "json"
+
+    def __init__(self, name, path, *, auth=auth.STANDARD_AUTH, errors="drf", anonymous=(),
+                 api_key=False, accept_restricted=False, depth=2, **kw):
+        if errors not in ERROR_STYLES:
+            raise ValueError(f"unknown error style {errors!r}")
+        self.spec_path = path
+        self.error_style = errors
+        self.auth_classes = tuple(auth)
+        authenticator = Authenticator(auth, errors, anonymous, api_key, accept_restricted)
+        kw["validators"] = [authenticator] + list(cornice.util.to_list(kw.get("validators", [])))
+        kw.setdefault("error_handler", make_error_handler(errors))
+        if path.endswith("/") and path != "/":
+            pattern = path[:-1] + TRAILING_SLASH_MARKER
+        else:
+            pattern = path + TRAILING_SLASH_MARKER
+        super().__init__(name, path=pattern, depth=depth, **kw)
+
+
+def includeme(config):
+    # Our exception views (lms.errors) render every error; Cornice's must not.
+    config.get_settings()["handle_exceptions"] = False
+    config.include("cornice")

@@ -1,0 +1,5 @@
+"""placeholder"""
+
+
+def includeme(config):
+    pass

@@ -1,0 +1,162 @@
+"""Test fixtures and helpers for openlms and its plugins.
+
+Plugin authors opt in from their ``conftest.py``::
+
+    pytest_plugins = ["lms.testing"]
+
+The database is SQLite by default; set ``LMS_TEST_DATABASE_URL`` to a
+PostgreSQL URL to run the same tests there (the database is dropped and
+recreated). Migrations run once per session (the real ones); every test
+then starts from empty tables.
+"""
+import contextlib
+import os
+import tempfile
+
+import pytest
+import webtest
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+
+from lms import make_config
+from lms.db import make_engine, metadata
+
+TEST_SETTINGS = {
+    "lms.secret_key": "test-secret-key-not-for-production",
+    "jwt.secret_key": "test-jwt-secret",
+    "jwt.issuer": "http://localhost/oauth2",
+    "jwt.audience": "lms-key",
+    "lms.base_url": "http://localhost",
+    "throttle.enabled": "false",
+    "celery.task_always_eager": "true",
+    "celery.broker_url": "memory://",
+}
+
+
+def _recreate_postgres_database(url):
+    parsed = make_url(url)
+    admin = make_engine({"sqlalchemy.url": str(parsed.set(database="postgres"))})
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("LMS_TEST_DATABASE_URL")
+    if url:
+        _recreate_postgres_database(url)
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "lms-test.sqlite")
+
+
+def installed_plugins():
+    from lms.plugins import discover
+
+    return discover()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    from lms import migrate
+    from lms.plugins import select
+
+    engine = make_engine({"sqlalchemy.url": database_url})
+    installed = installed_plugins()
+    # Migrate every installed plugin so that any plugin set can be tested.
+    everything = select(installed, {"lms.plugins": " ".join(installed)})
+    migrate.upgrade({"sqlalchemy.url": database_url}, installed, everything, engine=engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate(engine):
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def settings():
+    """Settings for this test's app; tests may change them before ``app``."""
+    return dict(TEST_SETTINGS)
+
+
+@pytest.fixture
+def app_factory(engine):
+    """``app_factory(**settings)`` → a webtest.TestApp over a fresh LMS app."""
+    built = []
+
+    def factory(**overrides):
+        merged = dict(TEST_SETTINGS)
+        merged["sqlalchemy.url"] = str(engine.url)
+        merged.update(overrides)
+        config = make_config(merged, engine=engine)
+        app = webtest.TestApp(config.make_wsgi_app(),
+                              extra_environ={"HTTP_HOST": "localhost"})
+        app.registry = config.registry
+        built.append(app)
+        return app
+
+    yield factory
+    _truncate(engine)
+
+
+@pytest.fixture
+def app(app_factory, settings):
+    return app_factory(**settings)
+
+
+@pytest.fixture
+def db(app):
+    """A plain session on the test database (commits are real)."""
+    session = app.registry["lms.dbsession_factory"]()
+    yield session
+    session.rollback()
+    session.close()
+
+
+def create_user(db, username="learner", email=None, password="password123", **kw):
+    from lms.users import create_user as _create
+
+    user = _create(db, username=username, email=email or f"{username}@example.com",
+                   password=password, name=kw.pop("name", username.title()), **kw)
+    db.commit()
+    return user
+
+
+def jwt_for(app, user, scopes=("email", "profile"), **kw):
+    """A JWT for ``user`` as the LMS would mint it."""
+    from lms import tokens
+
+    config = app.registry["lms.jwt_config"]
+    return tokens.encode(config, tokens.build_payload(config, user, list(scopes), **kw))
+
+
+def jwt_headers(app, user, **kw):
+    return {"Authorization": "JWT " + jwt_for(app, user, **kw)}
+
+
+@contextlib.contextmanager
+def count_queries(engine):
+    """``with count_queries(engine) as queries: ...``; ``len(queries)`` statements ran."""
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def query_counter(engine):
+    return lambda: count_queries(engine)
+
+
+__all__ = ["TEST_SETTINGS", "create_user", "jwt_for", "jwt_headers", "count_queries",
+           "tempfile"]

@@ -1,0 +1,1 @@
+"""First-party feature plugins of openlms (one package each)."""

@@ -1,0 +1,6 @@
+from lms.testing import create_user, jwt_headers
+
+
+def test_unknown_api_route_is_json_404(app):
+    response = app.get("/api/nope/", status=404)
+    assert response.json == {"detail": "Not found."}
