@@ -62,8 +62,10 @@ def _info_from_module(module, builtin):
     )
 
 
-def discover(builtins=BUILTIN_PLUGINS, entry_points=None):
+def discover(builtins=None, entry_points=None):
     """Return ``{name: PluginInfo}`` for every installed plugin."""
+    if builtins is None:
+        builtins = BUILTIN_PLUGINS
     found = {}
     for dotted in builtins:
         info = _info_from_module(importlib.import_module(dotted), builtin=True)

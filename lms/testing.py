@@ -23,7 +23,7 @@ from lms.db import make_engine, metadata
 
 TEST_SETTINGS = {
     "lms.secret_key": "test-secret-key-not-for-production",
-    "jwt.secret_key": "test-jwt-secret",
+    "jwt.secret_key": "test-jwt-secret-at-least-32-bytes-long",
     "jwt.issuer": "http://localhost/oauth2",
     "jwt.audience": "lms-key",
     "lms.base_url": "http://localhost",

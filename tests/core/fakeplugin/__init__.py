@@ -1,0 +1,11 @@
+"""A plugin used only by the core's tests: one service per auth style."""
+from lms.hookspecs import hookimpl
+
+name = "fake"
+version = "1.0"
+requires = ()
+
+
+@hookimpl
+def lms_includeme(config):
+    config.scan(".views")

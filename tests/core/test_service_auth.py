@@ -1,0 +1,98 @@
+"""The Service machinery: authentication classes, 401/403 rules, error styles."""
+import pytest
+
+from lms.plugins import discover
+from lms.testing import create_user, jwt_headers
+
+
+@pytest.fixture
+def app(app_factory, monkeypatch):
+    import lms.plugins
+
+    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
+                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+    return app_factory()
+
+
+def test_anonymous_get_allowed_when_declared(app):
+    assert app.get("/api/fake/v1/standard/").json == {"user": None}
+
+
+def test_trailing_slash_optional(app):
+    assert app.get("/api/fake/v1/standard").json == {"user": None}
+
+
+def test_jwt_first_anonymous_is_401_with_www_authenticate(app):
+    response = app.post_json("/api/fake/v1/standard/", {"number": 1}, status=401)
+    assert response.json == {"detail": "Authentication credentials were not provided."}
+    assert response.headers["WWW-Authenticate"] == 'JWT realm="api"'
+
+
+def test_developer_style_anonymous_is_401_without_header(app):
+    response = app.get("/api/fake/v1/developer", status=401)
+    assert response.json == {"developer_message": "Authentication credentials were not provided."}
+    assert "WWW-Authenticate" not in response.headers
+
+
+def test_session_first_anonymous_is_403(app):
+    response = app.get("/api/fake/v1/session-first/", status=403)
+    assert response.json == {"detail": "Authentication credentials were not provided."}
+
+
+def test_jwt_authenticates(app, db):
+    user = create_user(db, "alice")
+    response = app.post_json("/api/fake/v1/standard/", {"number": 3},
+                             headers=jwt_headers(app, user))
+    assert response.json == {"user": "alice", "number": 3}
+
+
+def test_forged_jwt_is_401(app, db):
+    user = create_user(db, "alice")
+    headers = jwt_headers(app, user)
+    headers["Authorization"] = headers["Authorization"][:-3] + "abc"
+    response = app.get("/api/fake/v1/standard/", headers=headers, status=401)
+    assert response.json == {"detail": "Invalid token."}
+
+
+def test_expired_jwt_is_401(app, db):
+    user = create_user(db, "alice")
+    response = app.get("/api/fake/v1/standard/", status=401,
+                       headers=jwt_headers(app, user, now=1000, expires_in=10))
+    assert response.json == {"detail": "Token has expired."}
+
+
+def test_unknown_bearer_is_401(app):
+    response = app.get("/api/fake/v1/standard/", headers={"Authorization": "Bearer nope"},
+                       status=401)
+    assert response.json["error_code"] == "token_nonexistent"
+
+
+def test_validation_errors_in_drf_shape(app, db):
+    user = create_user(db, "alice")
+    headers = jwt_headers(app, user)
+    response = app.post_json("/api/fake/v1/standard/", {"number": "x"}, headers=headers,
+                             status=400)
+    assert response.json == {"number": ["A valid integer is required."]}
+    response = app.post_json("/api/fake/v1/standard/", {"number": 1, "extra": 2},
+                             headers=headers, status=400)
+    assert "extra" in str(response.json)
+
+
+def test_malformed_json_is_400(app, db):
+    user = create_user(db, "alice")
+    headers = dict(jwt_headers(app, user), **{"Content-Type": "application/json"})
+    response = app.post("/api/fake/v1/standard/", "{not json", headers=headers, status=400)
+    assert response.json["detail"].startswith("JSON parse error")
+
+
+def test_method_not_allowed_has_allow(app):
+    response = app.delete("/api/fake/v1/standard/", status=405)
+    assert response.json == {"detail": 'Method "DELETE" not allowed.'}
+    assert "GET" in response.headers["Allow"]
+
+
+def test_restricted_jwt_refused(app, db):
+    user = create_user(db, "alice")
+    response = app.get("/api/fake/v1/developer", status=403,
+                       headers=jwt_headers(app, user, is_restricted=True))
+    assert "developer_message" in response.json
