@@ -33,6 +33,19 @@ TEST_SETTINGS = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Cheap argon2 parameters in tests (as Django projects use a fast hasher)."""
+    from argon2 import PasswordHasher
+
+    from lms import passwords
+
+    original = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = original
+
+
 def _recreate_postgres_database(url):
     parsed = make_url(url)
     admin = make_engine({"sqlalchemy.url": str(parsed.set(database="postgres"))})

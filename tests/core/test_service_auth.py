@@ -96,3 +96,51 @@ def test_restricted_jwt_refused(app, db):
     response = app.get("/api/fake/v1/developer", status=403,
                        headers=jwt_headers(app, user, is_restricted=True))
     assert "developer_message" in response.json
+
+
+def test_api_key_header_is_honoured_when_configured(app_factory, monkeypatch):
+    import lms.plugins
+
+    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
+                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+    app = app_factory(**{"lms.edx_api_key": "s3cret-key"})
+    response = app.get("/api/fake/v1/api-key/", headers={"X-Edx-Api-Key": "s3cret-key"})
+    assert response.json == {"user": None, "api_key": True}
+    app.get("/api/fake/v1/api-key/", headers={"X-Edx-Api-Key": "wrong"}, status=401)
+
+
+def test_api_key_ignored_when_not_configured(app):
+    app.get("/api/fake/v1/api-key/", headers={"X-Edx-Api-Key": ""}, status=401)
+
+
+def test_cors_for_configured_origin(app_factory, monkeypatch):
+    import lms.plugins
+
+    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
+                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+    app = app_factory(**{"cors.origins": "http://apps.example.com"})
+    response = app.options("/api/fake/v1/standard/", headers={
+        "Origin": "http://apps.example.com", "Access-Control-Request-Method": "POST"})
+    assert response.headers["Access-Control-Allow-Origin"] == "http://apps.example.com"
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "X-CSRFToken" in response.headers["Access-Control-Allow-Headers"]
+    response = app.get("/api/fake/v1/standard/", headers={"Origin": "http://evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_jwt_user_unknown_is_created(app, db):
+    from lms.models import User
+    from lms.users import get_by_username
+
+    ghost = User(username="ghost", email="ghost@example.com", anonymous_id="a" * 32,
+                 is_active=True, is_staff=False, is_superuser=False, name="")
+    response = app.post_json("/api/fake/v1/standard/", {"number": 1},
+                             headers=jwt_headers(app, ghost))
+    assert response.json["user"] == "ghost"
+    assert get_by_username(db, "ghost").email == "ghost@example.com"
+
+
+def test_inactive_user_with_jwt_is_allowed(app, db):
+    user = create_user(db, "sleepy", is_active=False)
+    assert app.get("/api/fake/v1/standard/", headers=jwt_headers(app, user)).json == {
+        "user": "sleepy"}

@@ -32,3 +32,43 @@ def get_developer(request):
 @session_first.get()
 def get_session_first(request):
     return {"user": request.user.username}
+
+
+api_key_service = Service("fake.api_key", "/api/fake/v1/api-key/", api_key=True)
+
+
+@api_key_service.get()
+def get_api_key(request):
+    return {"user": request.user.username if request.user else None,
+            "api_key": request.authentication.api_key}
+
+
+users_cursor = Service("fake.users_cursor", "/api/fake/v1/users-cursor/", anonymous=True)
+users_pages = Service("fake.users_pages", "/api/fake/v1/users-pages/", anonymous=True)
+
+
+def _usernames(rows):
+    return [row[0].username for row in rows]
+
+
+@users_cursor.get()
+def get_users_cursor(request):
+    from sqlalchemy import select
+
+    from lms.models import User
+    from lms.pagination import cursor
+
+    return cursor(request, select(User), User.id, _usernames, page_size=2,
+                  descending=request.GET.get("desc") == "1")
+
+
+@users_pages.get()
+def get_users_pages(request):
+    from sqlalchemy import select
+
+    from lms.models import User
+    from lms.pagination import page_number
+
+    namespaced = request.GET.get("ns") == "1"
+    return page_number(request, select(User).order_by(User.id), _usernames,
+                       namespaced=namespaced)
