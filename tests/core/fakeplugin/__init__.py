@@ -9,3 +9,8 @@ requires = ()
 @hookimpl
 def lms_includeme(config):
     config.scan(".views")
+
+
+@hookimpl
+def lms_celery_setup(celery_app):
+    from . import tasks  # noqa: F401  (registers the shared tasks)

@@ -72,3 +72,19 @@ def get_users_pages(request):
     namespaced = request.GET.get("ns") == "1"
     return page_number(request, select(User).order_by(User.id), _usernames,
                        namespaced=namespaced)
+
+
+enqueue = Service("fake.enqueue", "/api/fake/v1/enqueue/", anonymous=True)
+
+
+@enqueue.post()
+def post_enqueue(request):
+    from lms.errors import APIError
+    from lms.tasks import send_after_commit
+
+    from .tasks import create_marker_user
+
+    send_after_commit(request, create_marker_user, request.json_body["username"])
+    if request.json_body.get("fail"):
+        raise APIError(400, {"detail": "failing on purpose"})
+    return {"queued": True}
