@@ -18,6 +18,7 @@ CORE_INCLUDES = (
     "lms.errors",
     "lms.service",
     "lms.cors",
+    "lms.limits",
     "lms.security",
     "lms.oauth",
     "lms.session",

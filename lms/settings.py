@@ -22,6 +22,8 @@ CORE_DEFAULTS = {
     "lms.base_url": "http://127.0.0.1:18000",
     "lms.secret_key": "",
     "lms.platform_name": "openlms",
+    # Bodies above this size are refused with 413 before any view reads them.
+    "lms.max_request_body_bytes": "10485760",
     # Legacy server-to-server key (X-Edx-Api-Key); empty disables it.
     "lms.edx_api_key": "",
     "lms.retirement_service_username": "retirement_service_worker",

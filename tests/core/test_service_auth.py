@@ -144,3 +144,22 @@ def test_inactive_user_with_jwt_is_allowed(app, db):
     user = create_user(db, "sleepy", is_active=False)
     assert app.get("/api/fake/v1/standard/", headers=jwt_headers(app, user)).json == {
         "user": "sleepy"}
+
+
+def test_oversized_body_is_413(app_factory, monkeypatch, db):
+    import lms.plugins
+
+    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
+                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+    app = app_factory(**{"lms.max_request_body_bytes": "100"})
+    user = create_user(db, "alice")
+    response = app.post_json("/api/fake/v1/standard/", {"number": 1, "pad": "x" * 200},
+                             headers=jwt_headers(app, user), status=413)
+    assert response.json["detail"].startswith("Request body too large")
+
+
+def test_json_body_must_be_an_object(app, db):
+    user = create_user(db, "alice")
+    response = app.post_json("/api/fake/v1/standard/", [1, 2], headers=jwt_headers(app, user),
+                             status=400)
+    assert response.json
