@@ -174,6 +174,12 @@ def http_exception_view(exc, request):
     return exc
 
 
+@exception_view_config(UnicodeDecodeError)
+def undecodable_request_view(exc, request):
+    # WebOb raises this lazily for a query string or form that is not UTF-8.
+    return json_error(400, {"detail": "The request is not valid UTF-8."})
+
+
 @exception_view_config(Exception)
 def internal_error_view(exc, request):
     log.exception("Unhandled error on %s %s", request.method, request.path)

@@ -41,7 +41,7 @@ CORE_DEFAULTS = {
     "oauth2.login_client_id": "login-service-client-id",
     # Browser session and cookies.
     "session.cookie_name": "sessionid",
-    "session.max_age_seconds": "1209600",
+    "session.max_age_seconds": "2419200",
     "session.cookie_secure": "false",
     "session.cookie_domain": "",
     "session.cookie_samesite": "Lax",

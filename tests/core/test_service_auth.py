@@ -163,3 +163,9 @@ def test_json_body_must_be_an_object(app, db):
     response = app.post_json("/api/fake/v1/standard/", [1, 2], headers=jwt_headers(app, user),
                              status=400)
     assert response.json
+
+
+def test_undecodable_query_string_is_400(app):
+    # The paginated view reads request.GET, where WebOb decodes lazily.
+    response = app.get("/api/fake/v1/users-pages/?page=%ff%fe", status=400)
+    assert response.json == {"detail": "The request is not valid UTF-8."}
