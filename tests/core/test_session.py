@@ -168,7 +168,7 @@ def test_full_flow_login_then_session_and_jwt_cookie_calls(app, db, alice):
 
     session_cookie = cookies["sessionid"]
     assert session_cookie["httponly"] is True
-    assert session_cookie["max-age"] == "1209600" and session_cookie["path"] == "/"
+    assert session_cookie["max-age"] == "2419200" and session_cookie["path"] == "/"
     assert session_cookie["samesite"] == "Lax" and not session_cookie["secure"]
     key = auth.unsign(app.registry["lms.auth_config"].secret_key, session_cookie.value)
     rows = sessions(db, alice)
