@@ -173,7 +173,7 @@ def test_full_flow_login_then_session_and_jwt_cookie_calls(app, db, alice):
     key = auth.unsign(app.registry["lms.auth_config"].secret_key, session_cookie.value)
     rows = sessions(db, alice)
     assert len(rows) == 1 and rows[0].key_hash == auth.token_digest(key)
-    assert timedelta(days=13) < rows[0].expires - utcnow() <= timedelta(days=28)
+    assert timedelta(days=27) < rows[0].expires - utcnow() <= timedelta(days=28)
     db.refresh(alice)
     assert utcnow() - alice.last_login < timedelta(minutes=1)
 
