@@ -6,7 +6,8 @@
   (``{"results": [...], "pagination": {...}}``).
 - :func:`cursor` — DRF ``CursorPagination`` (``next``/``previous``/``results``).
 
-Both issue exactly two queries (a count, or a one-row look-ahead, plus the page).
+Page-number pagination issues two queries (a count and the page); cursor
+pagination one (the page plus a one-row look-ahead).
 """
 import base64
 import binascii
