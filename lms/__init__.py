@@ -66,6 +66,33 @@ def _route_names(config):
     return [route.name for route in mapper.get_routes()] if mapper else []
 
 
+def check_shared_paths(config):
+    """Fail when a Cornice service shares its path with another route.
+
+    Pyramid matches routes in order, so the later one would never be reached;
+    and Cornice keys ``registry.cornice_services`` by path, so the earlier
+    service would silently vanish from it (and from the duplicate-operation
+    check and the OpenAPI document).
+    """
+    from lms.openapi import enabled_services
+    from lms.service import TRAILING_SLASH_MARKER
+
+    mapper = config.registry.queryUtility(IRoutesMapper)
+    if mapper is None:
+        return
+    service_names = {service.name for service in enabled_services(config.registry)}
+    by_path = {}
+    for route in mapper.get_routes():
+        path = route.pattern.replace(TRAILING_SLASH_MARKER, "").rstrip("/") or "/"
+        by_path.setdefault(path, []).append(route.name)
+    for path, names in sorted(by_path.items()):
+        if len(names) > 1 and service_names.intersection(names):
+            raise ConfigurationError(
+                f"path {path} is routed by more than one service or route: "
+                + ", ".join(repr(name) for name in names)
+            )
+
+
 def make_config(settings, installed=None, engine=None):
     settings, installed, enabled = load_settings(settings, installed)
     config = Configurator(settings=settings)
@@ -89,6 +116,7 @@ def make_config(settings, installed=None, engine=None):
     from lms.openapi import check_duplicate_operations
 
     check_duplicate_operations(config.registry)
+    check_shared_paths(config)
     return config
 
 

@@ -82,3 +82,70 @@ def lms_celery_setup(celery_app):
 @hookspec
 def lms_heartbeat_checks(request):
     """Return a dict ``{component: (ok: bool, message: str)}`` for ``/heartbeat``."""
+
+
+# -- look-ups answered by the plugin that owns the data -------------------------
+# Callers pass a ``dbsession`` (the request's, or a task's) and get plain dicts,
+# never another plugin's model objects. With no plugin answering, the course or
+# enrollment does not exist.
+
+@hookspec(firstresult=True)
+def lms_get_course(dbsession, course_key):
+    """Describe the course run ``course_key`` (a ``CourseKey``), or return None.
+
+    Answered by the plugin that owns courses. The dict has these keys
+    (datetimes are timezone-aware; unknown values are None):
+
+    - ``id``: the course key as a string;
+    - ``display_name``: the name shown to learners;
+    - ``org``: the organisation short name;
+    - ``start``, ``end``: when the course runs (``start`` None: not scheduled);
+    - ``enrollment_start``, ``enrollment_end``: the enrollment window;
+    - ``self_paced``: bool (``pacing`` "self" or "instructor" in the course API);
+    - ``cosmetic_display_price``: int, the marketing price shown when no paid
+      verified mode has a price (0: free);
+    - ``modes``: a list of course modes (seats), each a dict with ``slug``
+      (``audit``, ``verified``, ``professional``, ...), ``min_price`` (int),
+      ``currency`` (lower-case ISO code, e.g. ``usd``), ``sku`` (str or None)
+      and ``expiration_datetime`` (the upgrade deadline, or None).
+
+    Example::
+
+        @hookimpl
+        def lms_get_course(dbsession, course_key):
+            row = dbsession.get(CourseRun, str(course_key))
+            return None if row is None else row.as_dict()
+    """
+
+
+@hookspec(firstresult=True)
+def lms_get_enrollment(dbsession, user_id, course_key):
+    """Describe user ``user_id``'s enrollment in ``course_key``, or return None.
+
+    Answered by the plugin that owns enrollments, for active and inactive
+    enrollments alike. The dict has these keys:
+
+    - ``mode``: the enrollment mode slug (``audit``, ``verified``, ...);
+    - ``is_active``: bool;
+    - ``created``: when the learner enrolled (aware datetime);
+    - ``upgrade_deadline``: until when this learner may still upgrade to a
+      verified seat (Open edX ``CourseEnrollment.upgrade_deadline``: None when
+      the mode cannot be upgraded or a personal deadline has passed; else the
+      personal schedule's deadline or the verified mode's expiration);
+    - ``schedule_start``: the start of the learner's personal schedule, or None;
+    - ``course_duration``: a ``timedelta`` an audit learner may access the
+      course for (course duration limits), or None when no limit applies;
+    - ``audit_access_deadline``: when that access ends, or None.
+
+    Missing optional keys (all but the first three) count as None.
+    """
+
+
+@hookspec
+def lms_has_non_audit_enrollments(dbsession, user_id):
+    """Return True when the user paid for something: an enrollment in any course
+    whose mode is not ``audit``/``honor`` (active or not), or a course entitlement.
+
+    Every answer is collected; one True is enough (enrollments and entitlements
+    may live in different plugins). Return False or None otherwise.
+    """

@@ -13,6 +13,7 @@ found through the ``openlms.plugins`` entry-point group.
 """
 import importlib
 import os
+import re
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -23,6 +24,11 @@ from lms import hookspecs
 from lms.settings import as_list
 
 ENTRY_POINT_GROUP = "openlms.plugins"
+
+# A plugin's name is also a table prefix and an alembic branch label.
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# "lms" is the core's branch and table prefix; "builtins" is a word of lms.plugins.
+RESERVED_NAMES = ("lms", "builtins")
 
 # Dotted names of the first-party plugins, so a plain checkout runs.
 BUILTIN_PLUGINS = ("plugins.experiments",)
@@ -53,6 +59,11 @@ def _info_from_module(module, builtin):
         name = module.name
     except AttributeError:
         raise ConfigurationError(f"plugin module {module.__name__!r} has no 'name' attribute")
+    if not isinstance(name, str) or not NAME_RE.match(name) or name in RESERVED_NAMES:
+        raise ConfigurationError(
+            f"plugin module {module.__name__!r} has an invalid name {name!r}: use lower-case "
+            f"letters, digits and '_', and neither of {', '.join(RESERVED_NAMES)}"
+        )
     return PluginInfo(
         name=name,
         version=str(getattr(module, "version", "0")),
@@ -148,12 +159,21 @@ def make_plugin_manager(enabled):
     """A new PluginManager holding only the enabled plugins (never at import time)."""
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    for info in enabled:
-        pm.register(info.module, name=info.name)
+    # Historic: each plugin's lms_addhooks runs as it is registered, in dependency
+    # order, so the hookspecs it publishes exist before its dependants register.
+    pm.hook.lms_addhooks.call_historic(kwargs={"pluginmanager": pm})
+    names = {id(info.module): info.name for info in enabled}
+    try:
+        for info in enabled:
+            pm.register(info.module, name=info.name)
+        # A hookimpl without a hookspec (a misspelt name) fails here, at start-up.
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = names.get(id(exc.plugin), getattr(exc.plugin, "__name__", exc.plugin))
+        raise ConfigurationError(f"plugin {name!r}: {exc}") from exc
     if os.environ.get("LMS_TRACE_HOOKS"):
         pm.trace.root.setwriter(print)
         pm.enable_tracing()
-    pm.check_pending()
     return pm
 
 

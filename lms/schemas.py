@@ -1,12 +1,33 @@
 """Shared colander schema pieces."""
+import re
+
 import colander
+
+UNKNOWN_FIELD = "This field is not allowed."
+INTEGER_RE = re.compile(r"-?[0-9]+")
 
 
 class StrictMapping(colander.MappingSchema):
-    """A JSON object whose unknown keys are an error (never silently dropped)."""
+    """A JSON object whose unknown keys are an error (never silently dropped).
+
+    Each unknown key is reported as an error of its own field, so clients get
+    ``{"<key>": ["This field is not allowed."]}`` in the DRF style.
+    """
 
     def schema_type(self, **kw):
         return colander.Mapping(unknown="raise")
+
+    def deserialize(self, cstruct=colander.null):
+        if isinstance(cstruct, dict):
+            known = {child.name for child in self.children}
+            unknown = sorted(str(key) for key in cstruct if key not in known)
+            if unknown:
+                error = colander.Invalid(self)
+                for position, key in enumerate(unknown):
+                    field = colander.SchemaNode(colander.String(), name=key)
+                    error.add(colander.Invalid(field, UNKNOWN_FIELD), position)
+                raise error
+        return super().deserialize(cstruct)
 
 
 class StrictInteger(colander.Integer):
@@ -17,7 +38,7 @@ class StrictInteger(colander.Integer):
             return cstruct
         if isinstance(cstruct, bool) or not isinstance(cstruct, (int, str)):
             raise colander.Invalid(node, "A valid integer is required.")
-        if isinstance(cstruct, str) and not cstruct.strip().lstrip("-").isdigit():
+        if isinstance(cstruct, str) and not INTEGER_RE.fullmatch(cstruct.strip()):
             raise colander.Invalid(node, "A valid integer is required.")
         return int(cstruct)
 

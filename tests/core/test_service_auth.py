@@ -169,3 +169,18 @@ def test_undecodable_query_string_is_400(app):
     # The paginated view reads request.GET, where WebOb decodes lazily.
     response = app.get("/api/fake/v1/users-pages/?page=%ff%fe", status=400)
     assert response.json == {"detail": "The request is not valid UTF-8."}
+
+
+def test_unknown_keys_reported_per_field(app, db):
+    user = create_user(db, "alice")
+    response = app.post_json("/api/fake/v1/standard/", {"number": 1, "zeta": 1, "alpha": 2},
+                             headers=jwt_headers(app, user), status=400)
+    assert response.json == {"alpha": ["This field is not allowed."],
+                             "zeta": ["This field is not allowed."]}
+
+
+def test_unicode_digits_are_not_integers(app, db):
+    user = create_user(db, "alice")
+    response = app.post_json("/api/fake/v1/standard/", {"number": "²"},
+                             headers=jwt_headers(app, user), status=400)
+    assert response.json == {"number": ["A valid integer is required."]}
