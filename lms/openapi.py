@@ -1,5 +1,63 @@
-"""OpenAPI document of the enabled services, and start-up checks on them."""
+"""OpenAPI document of the enabled services, the Swagger UI page, and start-up checks.
+
+``GET /api-docs/openapi.json`` describes the Cornice services registered in
+this app (so a disabled plugin's endpoints never appear); ``GET /api-docs/``
+is Swagger UI, served from the ``swagger-ui-bundle`` package (no CDN).
+"""
+import html
+import inspect
+
+import colander
+from cornice.validators import (
+    colander_body_validator,
+    colander_headers_validator,
+    colander_path_validator,
+    colander_querystring_validator,
+    colander_validator,
+)
 from pyramid.exceptions import ConfigurationError
+from pyramid.httpexceptions import HTTPMovedPermanently
+from pyramid.response import Response
+
+OPENAPI_VERSION = "3.0.3"
+SWAGGER_UI_STATIC = "api-docs/swagger-ui"
+LMS_STATIC = "_lms/static"
+
+# Which request location a service-level validator checks.
+_LOCATION_VALIDATORS = {
+    colander_body_validator: "body",
+    colander_querystring_validator: "querystring",
+    colander_path_validator: "path",
+    colander_headers_validator: "headers",
+}
+_PARAMETER_LOCATIONS = {"querystring": "query", "path": "path", "headers": "header"}
+
+SECURITY_SCHEMES = {
+    "jwt": {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": "A JWT from /oauth2/access_token (token_type=jwt): `JWT <token>`.",
+    },
+    "bearer": {
+        "type": "http", "scheme": "bearer",
+        "description": "An opaque access token from /oauth2/access_token.",
+    },
+    "bearer_strict": {
+        "type": "http", "scheme": "bearer",
+        "description": "An opaque access token from /oauth2/access_token.",
+    },
+    "session": {
+        "type": "apiKey", "in": "cookie", "name": "sessionid",
+        "description": "The browser session cookie; unsafe methods also need X-CSRFToken.",
+    },
+    "session_strict": {
+        "type": "apiKey", "in": "cookie", "name": "sessionid",
+        "description": "The browser session cookie; unsafe methods also need X-CSRFToken.",
+    },
+    "api_key": {
+        "type": "apiKey", "in": "header", "name": "X-Edx-Api-Key",
+        "description": "The server-to-server key (lms.edx_api_key).",
+    },
+}
 
 
 def enabled_services(registry):
@@ -33,5 +91,325 @@ def check_duplicate_operations(registry):
             owners[key] = service.name
 
 
+# -- path templates ----------------------------------------------------------
+
+def split_path_template(path):
+    """``/a/{id:\\d{1,3}}/b`` -> ``["/a/", ("id", "\\d{1,3}"), "/b"]``.
+
+    Placeholders are Pyramid's ``{name}`` or ``{name:regex}``; the regex may
+    itself contain braces, so they are matched by depth.
+    """
+    parts, literal, i = [], "", 0
+    while i < len(path):
+        if path[i] != "{":
+            literal += path[i]
+            i += 1
+            continue
+        depth, j = 0, i
+        while j < len(path):
+            if path[j] == "{":
+                depth += 1
+            elif path[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        if depth:  # unbalanced: keep the rest as text
+            literal += path[i:]
+            break
+        if literal:
+            parts.append(literal)
+            literal = ""
+        name, _, regex = path[i + 1:j].partition(":")
+        parts.append((name.strip(), regex))
+        i = j + 1
+    if literal:
+        parts.append(literal)
+    return parts
+
+
+def path_shape(path):
+    """The path with every placeholder reduced to ``{}``: names are wildcards."""
+    return "".join(part if isinstance(part, str) else "{}" for part in split_path_template(path))
+
+
+def openapi_path(path):
+    """Pyramid's ``{id:\\d+}`` -> OpenAPI's ``{id}``."""
+    return "".join(part if isinstance(part, str) else "{%s}" % part[0]
+                   for part in split_path_template(path))
+
+
+def path_parameters(path):
+    """``[(name, regex)]`` of the placeholders in ``path``."""
+    return [part for part in split_path_template(path) if not isinstance(part, str)]
+
+
+# -- colander to JSON Schema -------------------------------------------------
+
+def _validator_keywords(validator, schema):
+    if validator is None:
+        return
+    if isinstance(validator, colander.All):
+        for inner in validator.validators:
+            _validator_keywords(inner, schema)
+    elif isinstance(validator, colander.OneOf):
+        schema["enum"] = list(validator.choices)
+    elif isinstance(validator, colander.Range):
+        if validator.min is not None:
+            schema["minimum"] = validator.min
+        if validator.max is not None:
+            schema["maximum"] = validator.max
+    elif isinstance(validator, colander.Length):
+        is_array = schema.get("type") == "array"
+        if validator.min is not None:
+            schema["minItems" if is_array else "minLength"] = validator.min
+        if validator.max is not None:
+            schema["maxItems" if is_array else "maxLength"] = validator.max
+    elif isinstance(validator, colander.Regex):
+        schema["pattern"] = validator.match_object.pattern
+
+
+def node_schema(node):
+    """A JSON Schema (OpenAPI 3.0 dialect) for one colander node."""
+    typ = node.typ
+    if isinstance(typ, colander.Mapping):
+        properties, required = {}, []
+        for child in node.children:
+            properties[child.name] = node_schema(child)
+            if child.required:
+                required.append(child.name)
+        schema = {"type": "object", "properties": properties}
+        if required:
+            schema["required"] = required
+        unknown = getattr(typ, "unknown", "ignore")
+        if unknown == "raise":
+            schema["additionalProperties"] = False
+        elif unknown == "preserve":
+            schema["additionalProperties"] = True
+    elif isinstance(typ, (colander.Sequence, colander.List, colander.Set)):
+        items = node_schema(node.children[0]) if node.children else {}
+        schema = {"type": "array", "items": items}
+    elif isinstance(typ, colander.Tuple):
+        schema = {"type": "array", "items": {}}
+    elif isinstance(typ, colander.Boolean):
+        schema = {"type": "boolean"}
+    elif isinstance(typ, colander.Integer):
+        schema = {"type": "integer"}
+    elif isinstance(typ, colander.Number):
+        schema = {"type": "number"}
+    elif isinstance(typ, colander.DateTime):
+        schema = {"type": "string", "format": "date-time"}
+    elif isinstance(typ, colander.Date):
+        schema = {"type": "string", "format": "date"}
+    elif isinstance(typ, colander.String):
+        schema = {"type": "string"}
+    else:
+        schema = {}
+    if node.description:
+        schema["description"] = str(node.description)
+    default = node.default
+    if default is not colander.null and isinstance(default, (str, int, float, bool)):
+        schema["default"] = default
+    if node.missing is None:
+        schema["nullable"] = True
+    _validator_keywords(node.validator, schema)
+    return schema
+
+
+def _instantiate(schema):
+    return schema() if inspect.isclass(schema) else schema
+
+
+def _schema_locations(method, args):
+    """``{location: colander node}`` for one view's declared schema."""
+    schema = args.get("schema")
+    if schema is None:
+        return {}
+    schema = _instantiate(schema)
+    validators = list(args.get("validators") or ())
+    for validator, location in _LOCATION_VALIDATORS.items():
+        if validator in validators:
+            return {location: schema}
+    children = {child.name: child for child in getattr(schema, "children", ())}
+    if colander_validator in validators or set(children) & {"body", "querystring", "path"}:
+        return {name: node for name, node in children.items()
+                if name in ("body", "querystring", "path", "headers")}
+    return {"querystring" if method in ("GET", "DELETE") else "body": schema}
+
+
+def _authenticator(args):
+    for validator in args.get("validators") or ():
+        if hasattr(validator, "classes") and hasattr(validator, "anonymous"):
+            return validator
+    return None
+
+
+def _operation(service, method, view, args, path_params):
+    doc = inspect.getdoc(view) or ""
+    summary, _, description = doc.partition("\n")
+    operation = {
+        "operationId": f"{service.name}.{method.lower()}",
+        "tags": [service.name.split(".", 1)[0]],
+        "responses": {"default": {"description": "The Open edX response for this operation."}},
+    }
+    if summary:
+        operation["summary"] = summary.strip()
+    if description.strip():
+        operation["description"] = description.strip()
+    locations = _schema_locations(method, args)
+    declared_path = {}
+    if "path" in locations:
+        declared_path = {child.name: child for child in locations["path"].children}
+    parameters = []
+    for name, regex in path_params:
+        if name in declared_path:
+            schema = node_schema(declared_path[name])
+        else:
+            schema = {"type": "integer"} if regex.strip() == r"\d+" else {"type": "string"}
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    for location in ("querystring", "headers"):
+        node = locations.get(location)
+        if node is None:
+            continue
+        for child in node.children:
+            parameter = {"name": child.name, "in": _PARAMETER_LOCATIONS[location],
+                         "required": bool(child.required), "schema": node_schema(child)}
+            if child.description:
+                parameter["description"] = str(child.description)
+            parameters.append(parameter)
+    if parameters:
+        operation["parameters"] = parameters
+    if "body" in locations:
+        operation["requestBody"] = {
+            "required": bool(locations["body"].required),
+            "content": {"application/json": {"schema": node_schema(locations["body"])}},
+        }
+    authenticator = _authenticator(args)
+    if authenticator is not None:
+        security = [{name: []} for name in authenticator.classes]
+        if authenticator.api_key:
+            security.append({"api_key": []})
+        anonymous = authenticator.anonymous
+        if anonymous is True or method in (anonymous or ()):
+            security.append({})  # anonymous callers are accepted too
+        operation["security"] = security
+    return operation
+
+
+def build_document(registry):
+    """The OpenAPI 3.0 document for the services of this app."""
+    settings = registry.settings
+    plugins = {info.name: info for info in registry.get("lms.enabled_plugins", ())}
+    paths, tags = {}, set()
+    for service in sorted(enabled_services(registry), key=lambda s: s.name):
+        spec_path = getattr(service, "spec_path", service.path)
+        path_params = path_parameters(spec_path)
+        item = paths.setdefault(openapi_path(spec_path), {})
+        for method, view, args in service.definitions:
+            if method in ("HEAD", "OPTIONS") or method.lower() in item:
+                continue
+            operation = _operation(service, method, view, args, path_params)
+            tags.update(operation["tags"])
+            item[method.lower()] = operation
+    tag_list = []
+    for tag in sorted(tags):
+        entry = {"name": tag}
+        if tag in plugins:
+            entry["description"] = f"Plugin {tag} {plugins[tag].version}"
+        tag_list.append(entry)
+    schemes = {}
+    for item in paths.values():
+        for operation in item.values():
+            for requirement in operation.get("security", ()):
+                for name in requirement:
+                    scheme = dict(SECURITY_SCHEMES.get(
+                        name, {"type": "apiKey", "in": "header", "name": "Authorization"}))
+                    if scheme.get("in") == "cookie":
+                        scheme["name"] = settings.get("session.cookie_name") or "sessionid"
+                    schemes[name] = scheme
+    document = {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": f"{settings.get('lms.platform_name') or 'openlms'} API",
+            "version": _version(),
+            "description": "The Open edX LMS REST API as served by openlms "
+                           "(enabled plugins only).",
+        },
+        "paths": dict(sorted(paths.items())),
+        "tags": tag_list,
+    }
+    if schemes:
+        document["components"] = {"securitySchemes": dict(sorted(schemes.items()))}
+    return document
+
+
+def _version():
+    from lms import __version__
+
+    return __version__
+
+
+# -- views -------------------------------------------------------------------
+
+SWAGGER_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="stylesheet" href="{css}">
+<link rel="icon" type="image/png" href="{favicon}">
+</head>
+<body>
+<div id="swagger-ui" data-spec-url="{spec_url}"></div>
+<script src="{bundle}"></script>
+<script src="{init}"></script>
+</body>
+</html>
+"""
+
+
+def get_openapi(request):
+    registry = request.registry
+    document = registry.get("lms.openapi.document")
+    if document is None:  # services never change after start-up
+        document = registry["lms.openapi.document"] = build_document(registry)
+    return document
+
+
+def get_api_docs(request):
+    swagger = request.registry["lms.openapi.swagger_ui_path"]
+    title = f"{request.registry.settings.get('lms.platform_name') or 'openlms'} API"
+    page = SWAGGER_PAGE.format(
+        title=html.escape(title),
+        css=html.escape(request.static_url(f"{swagger}/swagger-ui.css")),
+        favicon=html.escape(request.static_url(f"{swagger}/favicon-32x32.png")),
+        bundle=html.escape(request.static_url(f"{swagger}/swagger-ui-bundle.js")),
+        init=html.escape(request.static_url("lms:static/api-docs.js")),
+        spec_url=html.escape(request.route_path("lms.openapi.json")),
+    )
+    return Response(page, content_type="text/html", charset="utf-8")
+
+
+def redirect_api_docs(request):
+    return HTTPMovedPermanently(location=request.route_path("lms.openapi.ui"))
+
+
+def swagger_ui_path():
+    from swagger_ui_bundle import swagger_ui_path as path
+
+    return str(path)
+
+
 def includeme(config):
-    pass
+    path = swagger_ui_path()
+    config.registry["lms.openapi.swagger_ui_path"] = path
+    config.add_static_view(SWAGGER_UI_STATIC, path, cache_max_age=86400)
+    config.add_static_view(LMS_STATIC, "lms:static", cache_max_age=3600)
+    config.add_route("lms.openapi.json", "/api-docs/openapi.json")
+    config.add_route("lms.openapi.ui", "/api-docs/")
+    config.add_route("lms.openapi.ui_redirect", "/api-docs")
+    config.add_view(get_openapi, route_name="lms.openapi.json", request_method="GET",
+                    renderer="json")
+    config.add_view(get_api_docs, route_name="lms.openapi.ui", request_method="GET")
+    config.add_view(redirect_api_docs, route_name="lms.openapi.ui_redirect",
+                    request_method="GET")
