@@ -11,7 +11,6 @@ then starts from empty tables.
 """
 import contextlib
 import os
-import tempfile
 
 import pytest
 import webtest
@@ -171,5 +170,36 @@ def query_counter(engine):
     return lambda: count_queries(engine)
 
 
+@pytest.fixture
+def live_server(app):
+    """The ``app`` served by waitress on 127.0.0.1 in a background thread; its base URL.
+
+    For real HTTP clients (``requests``, ``edx-rest-api-client``).
+    """
+    import threading
+
+    from waitress.server import create_server
+
+    server = create_server(app.app, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.task_dispatcher.shutdown()
+    for channel in list(server._map.values()):
+        channel.close()
+    thread.join(timeout=5)
+
+
+def configure_django_for_edx_rest_api_client():
+    """edx-rest-api-client imports Django settings; configure a minimal Django once."""
+    import django
+    from django.conf import settings as django_settings
+
+    if not django_settings.configured:
+        django_settings.configure(OPENEDX_TELEMETRY=[], CACHES={
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+        django.setup()
+
+
 __all__ = ["TEST_SETTINGS", "create_user", "jwt_for", "jwt_headers", "count_queries",
-           "tempfile"]
+           "configure_django_for_edx_rest_api_client"]

@@ -2,7 +2,6 @@
 import base64
 import hashlib
 import json
-import threading
 from datetime import timedelta
 from urllib.parse import quote_plus
 
@@ -17,7 +16,7 @@ from lms import tokens
 from lms.auth import token_digest
 from lms.models import OAuthAccessToken, OAuthApplication, OAuthRefreshToken, ThrottleHit, User
 from lms.oauth import create_application, verify_client_secret
-from lms.testing import create_user
+from lms.testing import configure_django_for_edx_rest_api_client, create_user
 from lms.timeutil import utcnow
 
 TOKEN_URL = "/oauth2/access_token"
@@ -684,33 +683,8 @@ def test_token_endpoint_throttle(make_app, db, service_user):
 
 # -- real clients over HTTP ---------------------------------------------------------------
 
-@pytest.fixture
-def live_server(app):
-    """The app served by waitress on 127.0.0.1 in a background thread; yields its base URL."""
-    from waitress.server import create_server
-
-    server = create_server(app.app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.task_dispatcher.shutdown()
-    for channel in list(server._map.values()):
-        channel.close()
-    thread.join(timeout=5)
-
-
-def _configure_django():
-    import django
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(OPENEDX_TELEMETRY=[], CACHES={
-            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
-        django.setup()
-
-
 def test_edx_rest_api_client_end_to_end(app, db, cc_client, live_server, service_user):
-    _configure_django()
+    configure_django_for_edx_rest_api_client()
     from edx_rest_api_client.client import OAuthAPIClient
 
     application, secret = cc_client
