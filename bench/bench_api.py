@@ -16,7 +16,7 @@ from lms import make_config, migrate
 from lms.db import make_engine
 from lms.oauth import create_application
 from lms.plugins import discover, select
-from lms.testing import TEST_SETTINGS, _recreate_postgres_database, jwt_headers
+from lms.testing import TEST_SETTINGS, recreate_postgres_database, jwt_headers
 from lms.users import create_user
 
 ROWS = 1000
@@ -24,7 +24,7 @@ ROWS = 1000
 
 def build_app(url):
     if url.startswith("postgresql"):
-        _recreate_postgres_database(url)
+        recreate_postgres_database(url)
     engine = make_engine({"sqlalchemy.url": url})
     installed = discover()
     migrate.upgrade({"sqlalchemy.url": url}, installed,

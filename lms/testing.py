@@ -45,7 +45,8 @@ def fast_password_hashing():
     passwords._hasher = original
 
 
-def _recreate_postgres_database(url):
+def recreate_postgres_database(url):
+    """Drop and create the PostgreSQL database named in ``url``."""
     parsed = make_url(url)
     admin = make_engine({"sqlalchemy.url": str(parsed.set(database="postgres"))})
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -58,7 +59,7 @@ def _recreate_postgres_database(url):
 def database_url(tmp_path_factory):
     url = os.environ.get("LMS_TEST_DATABASE_URL")
     if url:
-        _recreate_postgres_database(url)
+        recreate_postgres_database(url)
         return url
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "lms-test.sqlite")
 
@@ -93,6 +94,30 @@ def _truncate(engine):
 def settings():
     """Settings for this test's app; tests may change them before ``app``."""
     return dict(TEST_SETTINGS)
+
+
+@pytest.fixture
+def add_plugins(monkeypatch):
+    """``add_plugins(*plugins)``: extra built-in plugins for the apps this test builds.
+
+    Each item is a dotted module name or a module object (which is put in
+    ``sys.modules`` for the test's duration).
+    """
+    import sys
+
+    import lms.plugins
+
+    def add(*plugins):
+        names = []
+        for plugin in plugins:
+            if not isinstance(plugin, str):
+                monkeypatch.setitem(sys.modules, plugin.__name__, plugin)
+                plugin = plugin.__name__
+            names.append(plugin)
+        monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
+                            lms.plugins.BUILTIN_PLUGINS + tuple(names))
+
+    return add
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from lms import cli
 from lms.db import make_engine
 from lms.models import CourseAccessRole, OAuthApplication, User
 from lms.passwords import verify_password
-from tests.core.test_openapi import install_plugins, install_toy_plugin
+from lms.testing import recreate_postgres_database
+from tests.core.test_openapi import install_toy_plugin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_CANDIDATES = [
@@ -44,15 +45,6 @@ throttle.enabled = false
 """
 
 
-def _recreate_postgres(url):
-    parsed = make_url(url)
-    admin = make_engine({"sqlalchemy.url": str(parsed.set(database="postgres"))})
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
     """Settings come from the test's ini only: no LMS_* override leaks in."""
@@ -68,7 +60,7 @@ def cli_database_url(tmp_path):
     if shared:
         parsed = make_url(shared)
         url = parsed.set(database=parsed.database + "_lmscli").render_as_string(hide_password=False)
-        _recreate_postgres(url)
+        recreate_postgres_database(url)
         return url
     return "sqlite:///" + str(tmp_path / "cli.sqlite")
 
@@ -122,9 +114,9 @@ def migrated(run):
 
 
 @pytest.fixture
-def toy_plugin(monkeypatch):
+def toy_plugin(add_plugins):
     """The ``toy`` plugin of test_openapi (3 services, 6 operations) as a built-in one."""
-    install_toy_plugin(monkeypatch)
+    install_toy_plugin(add_plugins)
 
 
 def one_line_error(result):
@@ -312,10 +304,10 @@ def test_plugins_shows_disabled_plugins(write_ini, run, toy_plugin):
     assert rows["toy"] == ["toy", "2.0", "disabled", "built-in", "-", "0"]
 
 
-def test_plugin_requirement_missing_is_one_line(write_ini, run, toy_plugin, monkeypatch):
+def test_plugin_requirement_missing_is_one_line(write_ini, run, toy_plugin, add_plugins):
     needy = types.ModuleType("needy_plugin")
     needy.name, needy.version, needy.requires = "needy", "0.1", ("toy",)
-    install_plugins(monkeypatch, needy)
+    add_plugins(needy)
     result = run("plugins", ini=write_ini("lms.plugins.disabled = toy"))
     assert one_line_error(result) == (
         "Error: configuration error: plugin 'needy' requires plugin 'toy', which is disabled")

@@ -2,14 +2,12 @@
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import types
 
 import pytest
 import webtest
 
-import lms.plugins
 from lms import make_config
 from lms.hookspecs import hookimpl
 from lms.testing import TEST_SETTINGS
@@ -132,14 +130,8 @@ def _plugin(module_name, plugin_name, check):
 
 
 @pytest.fixture
-def install_plugins(monkeypatch):
-    def install(*modules):
-        for module in modules:
-            monkeypatch.setitem(sys.modules, module.__name__, module)
-        monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
-                            lms.plugins.BUILTIN_PLUGINS + tuple(m.__name__ for m in modules))
-
-    return install
+def install_plugins(add_plugins):
+    return add_plugins
 
 
 def test_plugin_checks_are_reported(app_factory, install_plugins):

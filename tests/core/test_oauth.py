@@ -25,12 +25,9 @@ FAKE_URL = "/api/fake/v1/standard/"
 
 
 @pytest.fixture
-def make_app(app_factory, monkeypatch):
+def make_app(app_factory, add_plugins):
     """An app with the core's fake plugin (tests/core/fakeplugin) enabled."""
-    import lms.plugins
-
-    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
-                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+    add_plugins("tests.core.fakeplugin")
     return app_factory
 
 

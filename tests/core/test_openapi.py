@@ -1,14 +1,12 @@
 """``/api-docs/openapi.json`` (generated from the enabled services) and Swagger UI."""
 import json
 import re
-import sys
 import types
 
 import colander
 import pytest
 from pyramid.exceptions import ConfigurationError
 
-import lms.plugins
 from lms import openapi
 from lms.hookspecs import hookimpl
 from lms.routing import INTEGER_ID, USERNAME
@@ -114,21 +112,13 @@ def _plugin_module(module_name, plugin_name, services, version="2.0"):
 TOY_SERVICES = (toy_items, toy_item, toy_by_user)
 
 
-def install_plugins(monkeypatch, *modules):
-    """Make ``modules`` built-in plugins for the rest of the test."""
-    for module in modules:
-        monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
-                        lms.plugins.BUILTIN_PLUGINS + tuple(m.__name__ for m in modules))
-
-
-def install_toy_plugin(monkeypatch):
-    install_plugins(monkeypatch, _plugin_module("toy_plugin", "toy", TOY_SERVICES))
+def install_toy_plugin(add_plugins):
+    add_plugins(_plugin_module("toy_plugin", "toy", TOY_SERVICES))
 
 
 @pytest.fixture
-def toy_app(app_factory, monkeypatch):
-    install_toy_plugin(monkeypatch)
+def toy_app(app_factory, add_plugins):
+    install_toy_plugin(add_plugins)
     return app_factory()
 
 
@@ -238,8 +228,8 @@ def test_document_passes_an_openapi_validator_when_available(toy_app):
     validator.validate(document(toy_app))
 
 
-def test_disabled_plugin_is_absent(app_factory, monkeypatch):
-    install_toy_plugin(monkeypatch)
+def test_disabled_plugin_is_absent(app_factory, add_plugins):
+    install_toy_plugin(add_plugins)
     doc = document(app_factory(**{"lms.plugins.disabled": "toy"}))
     assert not [path for path in doc["paths"] if path.startswith("/api/toy/")]
     assert "toy" not in {tag["name"] for tag in doc["tags"]}
@@ -253,8 +243,8 @@ def test_experiments_paths_follow_the_plugin(app_factory):
     assert not [path for path in disabled if path.startswith("/api/experiments/")]
 
 
-def test_operations_and_duplicate_check(app_factory, monkeypatch):
-    install_toy_plugin(monkeypatch)
+def test_operations_and_duplicate_check(app_factory, add_plugins):
+    install_toy_plugin(add_plugins)
     app = app_factory()
     served = openapi.operations(app.registry)
     assert ("GET", "/api/toy/v1/items/") in served
@@ -262,7 +252,7 @@ def test_operations_and_duplicate_check(app_factory, monkeypatch):
     assert not [op for op in served if op[0] in ("HEAD", "OPTIONS")]
     assert served == sorted(served, key=lambda op: (op[1], op[0]))
 
-    install_plugins(monkeypatch, _plugin_module("toyclash_plugin", "toyclash", (toy_clash,)))
+    add_plugins(_plugin_module("toyclash_plugin", "toyclash", (toy_clash,)))
     # Same method and path (trailing slash aside) in two plugins: a start-up error.
     with pytest.raises(ConfigurationError, match=r"/api/toy/v1/items.*'toyclash.items'"):
         app_factory()

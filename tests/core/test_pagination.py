@@ -7,11 +7,8 @@ from lms.testing import create_user
 
 
 @pytest.fixture
-def app(app_factory, monkeypatch):
-    import lms.plugins
-
-    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
-                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+def app(app_factory, add_plugins):
+    add_plugins("tests.core.fakeplugin")
     return app_factory()
 
 

@@ -1,16 +1,12 @@
 """The Service machinery: authentication classes, 401/403 rules, error styles."""
 import pytest
 
-from lms.plugins import discover
 from lms.testing import create_user, jwt_headers
 
 
 @pytest.fixture
-def app(app_factory, monkeypatch):
-    import lms.plugins
-
-    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
-                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+def app(app_factory, add_plugins):
+    add_plugins("tests.core.fakeplugin")
     return app_factory()
 
 
@@ -98,11 +94,8 @@ def test_restricted_jwt_refused(app, db):
     assert "developer_message" in response.json
 
 
-def test_api_key_header_is_honoured_when_configured(app_factory, monkeypatch):
-    import lms.plugins
-
-    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
-                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+def test_api_key_header_is_honoured_when_configured(app_factory, add_plugins):
+    add_plugins("tests.core.fakeplugin")
     app = app_factory(**{"lms.edx_api_key": "s3cret-key"})
     response = app.get("/api/fake/v1/api-key/", headers={"X-Edx-Api-Key": "s3cret-key"})
     assert response.json == {"user": None, "api_key": True}
@@ -113,11 +106,8 @@ def test_api_key_ignored_when_not_configured(app):
     app.get("/api/fake/v1/api-key/", headers={"X-Edx-Api-Key": ""}, status=401)
 
 
-def test_cors_for_configured_origin(app_factory, monkeypatch):
-    import lms.plugins
-
-    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
-                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+def test_cors_for_configured_origin(app_factory, add_plugins):
+    add_plugins("tests.core.fakeplugin")
     app = app_factory(**{"cors.origins": "http://apps.example.com"})
     response = app.options("/api/fake/v1/standard/", headers={
         "Origin": "http://apps.example.com", "Access-Control-Request-Method": "POST"})
@@ -146,11 +136,8 @@ def test_inactive_user_with_jwt_is_allowed(app, db):
         "user": "sleepy"}
 
 
-def test_oversized_body_is_413(app_factory, monkeypatch, db):
-    import lms.plugins
-
-    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
-                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+def test_oversized_body_is_413(app_factory, add_plugins, db):
+    add_plugins("tests.core.fakeplugin")
     app = app_factory(**{"lms.max_request_body_bytes": "100"})
     user = create_user(db, "alice")
     response = app.post_json("/api/fake/v1/standard/", {"number": 1, "pad": "x" * 200},

@@ -39,11 +39,8 @@ LOCKED_OUT_VALUE = ("To protect your account, it\u2019s been temporarily locked.
 
 
 @pytest.fixture
-def make_app(app_factory, monkeypatch):
-    import lms.plugins
-
-    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
-                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+def make_app(app_factory, add_plugins):
+    add_plugins("tests.core.fakeplugin")
     return app_factory
 
 

@@ -1,4 +1,3 @@
-from lms.testing import create_user, jwt_headers
 
 
 def test_unknown_api_route_is_json_404(app):

@@ -6,11 +6,8 @@ from lms.users import get_by_username
 
 
 @pytest.fixture
-def app(app_factory, monkeypatch):
-    import lms.plugins
-
-    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
-                        lms.plugins.BUILTIN_PLUGINS + ("tests.core.fakeplugin",))
+def app(app_factory, add_plugins):
+    add_plugins("tests.core.fakeplugin")
     return app_factory()
 
 

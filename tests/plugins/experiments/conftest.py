@@ -46,12 +46,9 @@ def add_key_value(db, experiment_id=1, key="banner", value="on"):
 
 
 @pytest.fixture
-def catalog(monkeypatch):
+def catalog(add_plugins):
     """The test-only course/enrollment plugin, installed and empty."""
-    import lms.plugins
-
-    monkeypatch.setattr(lms.plugins, "BUILTIN_PLUGINS",
-                        lms.plugins.BUILTIN_PLUGINS + ("tests.plugins.experiments.catalog",))
+    add_plugins("tests.plugins.experiments.catalog")
     catalog_plugin.COURSES.clear()
     catalog_plugin.ENROLLMENTS.clear()
     yield catalog_plugin
