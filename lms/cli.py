@@ -102,7 +102,53 @@ def missing_table(error):
 
 
 class LMSGroup(click.Group):
-    """Turns the errors an operator can fix into one line and exit status 1."""
+    """Turns the errors an operator can fix into one line and exit status 1.
+
+    Also offers the commands of the instance's enabled plugins (the
+    ``lms_cli_commands`` hook), found from the ``--ini`` file.
+    """
+
+    def plugin_commands(self, ctx):
+        if "lms.plugin_commands" in ctx.meta:
+            return ctx.meta["lms.plugin_commands"]
+        commands = {}
+        ini = (ctx.params.get("ini") or DEFAULT_INI).split("#", 1)[0]
+        if os.path.isfile(ini):
+            import plaster
+
+            from lms import load_settings
+            from lms.plugins import hookimpl_of
+
+            settings = dict(plaster.get_settings(ini, "app:main"))
+            settings.setdefault("lms.secret_key", "listing-commands-only")
+            _, _, enabled = load_settings(settings)
+            for info in enabled:
+                hook = hookimpl_of(info, "lms_cli_commands")
+                for command in (hook() if hook else None) or ():
+                    if command.name in self.commands or command.name in commands:
+                        raise ConfigurationError(
+                            f"plugin {info.name!r} adds a command {command.name!r} that exists")
+                    commands[command.name] = command
+        ctx.meta["lms.plugin_commands"] = commands
+        return commands
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        try:
+            return self.plugin_commands(ctx).get(name)
+        except ConfigurationError as exc:
+            raise click.ClickException(
+                "configuration error: " + one_line(configuration_message(exc)))
+
+    def list_commands(self, ctx):
+        names = list(super().list_commands(ctx))
+        try:
+            names += sorted(self.plugin_commands(ctx))
+        except Exception:  # help must work even when the .ini is broken
+            pass
+        return names
 
     def invoke(self, ctx):
         try:
@@ -512,6 +558,9 @@ def bootstrap(environment, username, email):
     else:
         click.echo(f"OAuth client {BOOTSTRAP_CLIENT_NAME!r} exists (client_id {client_id}; "
                    "its secret was shown when it was created)")
+    with environment.session() as db:
+        environment.registry["lms.plugin_manager"].hook.lms_bootstrap(
+            registry=environment.registry, dbsession=db, echo=click.echo)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -149,3 +149,23 @@ def lms_has_non_audit_enrollments(dbsession, user_id):
     Every answer is collected; one True is enough (enrollments and entitlements
     may live in different plugins). Return False or None otherwise.
     """
+
+
+@hookspec
+def lms_cli_commands():
+    """Return a list of ``click`` commands this plugin adds to the ``lms`` command.
+
+    Only enabled plugins' commands are offered. A command receives the
+    instance with ``@lms.cli.pass_environment`` (``environment.registry``,
+    ``environment.session()``); names must not clash with core commands.
+    """
+
+
+@hookspec
+def lms_bootstrap(registry, dbsession, echo):
+    """Prepare a new development instance (``lms bootstrap``, run by ``make run``).
+
+    Called after migrations and the admin account exist, inside one
+    transaction; must be idempotent (later runs change nothing). ``echo(text)``
+    prints a line for the operator.
+    """

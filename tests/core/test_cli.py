@@ -11,6 +11,7 @@ import re
 import types
 from pathlib import Path
 
+import click
 import pytest
 import webtest
 from click.testing import CliRunner
@@ -19,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from lms import cli
 from lms.db import make_engine
+from lms.hookspecs import hookimpl
 from lms.models import CourseAccessRole, OAuthApplication, User
 from lms.passwords import verify_password
 from lms.testing import recreate_postgres_database
@@ -621,3 +623,56 @@ def test_production_ini_takes_secrets_from_the_environment(tmp_path, monkeypatch
         assert environment.registry["lms.celery"].conf.task_always_eager is False
     finally:
         environment.close()
+
+
+def _commands_plugin():
+    module = types.ModuleType("commands_plugin")
+    module.name, module.version, module.requires = "commandsplugin", "0.1", ()
+
+    @click.command("say-users")
+    @cli.pass_environment
+    def say_users(environment):
+        with environment.session() as db:
+            click.echo(f"users: {db.scalar(select(func.count(User.id)))}")
+
+    @hookimpl
+    def lms_cli_commands():
+        return [say_users]
+
+    @hookimpl
+    def lms_bootstrap(registry, dbsession, echo):
+        if not dbsession.scalar(select(User).where(User.username == "bootstrapped")):
+            dbsession.add(User(username="bootstrapped", email="b@example.com", name="",
+                               password="!"))
+            echo("commandsplugin: created 'bootstrapped'")
+
+    module.lms_cli_commands, module.lms_bootstrap = lms_cli_commands, lms_bootstrap
+    return module
+
+
+def test_enabled_plugin_adds_commands(write_ini, run, add_plugins):
+    add_plugins(_commands_plugin())
+    ini = write_ini()
+    assert run("migrate", ini=ini).exit_code == 0
+    result = run("say-users", ini=ini)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "users: 0"
+    assert "say-users" in run("--help", ini=ini).output
+
+
+def test_disabled_plugin_commands_are_absent(write_ini, run, add_plugins):
+    add_plugins(_commands_plugin())
+    result = run("say-users", ini=write_ini("lms.plugins.disabled = commandsplugin"))
+    assert result.exit_code == 2
+    assert "No such command 'say-users'" in result.output
+
+
+def test_bootstrap_runs_plugin_hooks_once(write_ini, run, add_plugins, query):
+    add_plugins(_commands_plugin())
+    ini = write_ini()
+    first = run("bootstrap", ini=ini)
+    assert first.exit_code == 0, first.output
+    assert "commandsplugin: created 'bootstrapped'" in first.output
+    second = run("bootstrap", ini=ini)
+    assert "commandsplugin: created" not in second.output
+    assert len(query(select(User).where(User.username == "bootstrapped"))) == 1
