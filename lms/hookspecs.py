@@ -169,3 +169,31 @@ def lms_bootstrap(registry, dbsession, echo):
     transaction; must be idempotent (later runs change nothing). ``echo(text)``
     prints a line for the operator.
     """
+
+
+@hookspec
+def lms_user_partition_groups(dbsession, user_id, course_key):
+    """Return ``{partition_id: group_id}`` memberships of the user in the course.
+
+    Cohorts, enrollment tracks and other partition schemes answer here; every
+    answer is merged. Content restricted with ``group_access`` to a partition
+    the user has no group in is hidden from them. Random-scheme partitions
+    (``split_test``) need no answer: the courses plugin assigns those itself.
+    """
+
+
+@hookspec(firstresult=True)
+def lms_block_completions(dbsession, user_id, course_key):
+    """Return ``{usage_key_string: completion}`` (0.0 to 1.0) for the user, or None.
+
+    Answered by the plugin that records completion. ``None`` means no
+    completion source exists, so course APIs leave completion fields out.
+    """
+
+
+@hookspec(firstresult=True)
+def lms_resume_block(dbsession, user_id, course_key):
+    """Return the usage key string the learner should resume at, or None.
+
+    Open edX resumes at the most recently completed block.
+    """
