@@ -146,7 +146,7 @@ def test_migrate_applies_core_and_plugin_branches_once(run, query):
 
 
 def test_migrate_skips_disabled_plugin_branch(write_ini, run, query):
-    ini = write_ini("lms.plugins.disabled = experiments")
+    ini = write_ini("lms.plugins = experiments\nlms.plugins.disabled = experiments")
     result = run("migrate", ini=ini)
     assert result.exit_code == 0, result.output
     assert "(branches: lms)" in result.output
