@@ -29,6 +29,7 @@ def lms_includeme(config):
     settings = config.get_settings()
     config.registry[STRUCTURE_CACHE_KEY] = StructureCache(
         as_int(settings, "courses.structure_cache_size"))
+    config.scan("plugins.courses.views")
 
 
 @hookimpl
@@ -37,3 +38,17 @@ def lms_get_course(dbsession, course_key):
 
     course = api.get_course(dbsession, course_key)
     return None if course is None else api.course_summary(course)
+
+
+@hookimpl
+def lms_cli_commands():
+    from plugins.courses.commands import COMMANDS
+
+    return COMMANDS
+
+
+@hookimpl
+def lms_bootstrap(registry, dbsession, echo):
+    from plugins.courses.commands import bootstrap_sample_course
+
+    bootstrap_sample_course(registry, dbsession, echo)
