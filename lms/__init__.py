@@ -25,6 +25,7 @@ CORE_INCLUDES = (
     "lms.heartbeat",
     "lms.openapi",
     "lms.tasks",
+    "lms.mail",
     "lms.operator",
 )
 

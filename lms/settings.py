@@ -59,6 +59,15 @@ CORE_DEFAULTS = {
     "celery.broker_url": "memory://",
     "celery.result_backend": "",
     "celery.task_always_eager": "true",
+    # Outgoing mail (lms.mail): file (writes .eml files), smtp or memory.
+    "mail.backend": "file",
+    "mail.file_path": "var/mail",
+    "mail.default_from": "no-reply@openlms.invalid",
+    "mail.smtp_host": "localhost",
+    "mail.smtp_port": "25",
+    "mail.smtp_username": "",
+    "mail.smtp_password": "",
+    "mail.smtp_starttls": "false",
     # Heartbeat also checks the broker when true.
     "heartbeat.check_broker": "false",
 }

@@ -29,6 +29,7 @@ TEST_SETTINGS = {
     "throttle.enabled": "false",
     "celery.task_always_eager": "true",
     "celery.broker_url": "memory://",
+    "mail.backend": "memory",
 }
 
 

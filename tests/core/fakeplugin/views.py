@@ -88,3 +88,17 @@ def post_enqueue(request):
     if request.json_body.get("fail"):
         raise APIError(400, {"detail": "failing on purpose"})
     return {"queued": True}
+
+
+mailer = Service("fake.mailer", "/api/fake/v1/mail/", anonymous=True)
+
+
+@mailer.post()
+def post_mail(request):
+    from lms.errors import APIError
+    from lms.mail import send_mail
+
+    send_mail(request, request.json_body["to"], "Hello", "Plain text", html="<p>Hi</p>")
+    if request.json_body.get("fail"):
+        raise APIError(400, {"detail": "failing on purpose"})
+    return {"queued": True}
