@@ -86,9 +86,12 @@ def engine(database_url):
 
 
 def _truncate(engine):
+    """Empty every table but reference data that migrations seed
+    (tables marked ``info={"reference_data": True}``)."""
     with engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):
-            conn.execute(table.delete())
+            if not table.info.get("reference_data"):
+                conn.execute(table.delete())
 
 
 @pytest.fixture

@@ -1,0 +1,79 @@
+"""The accounts plugin's public Python API: the only module other plugins may import."""
+import hashlib
+
+from sqlalchemy import delete, select
+
+from lms.models import User
+from lms.settings import as_list
+from plugins.accounts.models import UserPreference, UserProfile
+
+
+def get_profile(db, user_id, create=False):
+    """The user's profile row; created (and flushed) on demand when ``create``."""
+    profile = db.scalar(select(UserProfile).where(UserProfile.user_id == user_id))
+    if profile is None and create:
+        profile = UserProfile(user_id=user_id, language_proficiencies=[], social_links=[],
+                              meta={})
+        db.add(profile)
+        db.flush()
+    return profile
+
+
+def get_preferences(db, user_id):
+    """All of a user's preferences as ``{key: value}``."""
+    rows = db.execute(select(UserPreference.key, UserPreference.value)
+                      .where(UserPreference.user_id == user_id))
+    return dict(rows.all())
+
+
+def get_preference(db, user_id, key):
+    return db.scalar(select(UserPreference.value).where(
+        UserPreference.user_id == user_id, UserPreference.key == key))
+
+
+def set_preference(db, user_id, key, value):
+    row = db.scalar(select(UserPreference).where(
+        UserPreference.user_id == user_id, UserPreference.key == key))
+    if row is None:
+        db.add(UserPreference(user_id=user_id, key=key, value=value))
+    else:
+        row.value = value
+    db.flush()
+
+
+def delete_preference(db, user_id, key):
+    """Delete one preference; True when it existed."""
+    result = db.execute(delete(UserPreference).where(
+        UserPreference.user_id == user_id, UserPreference.key == key))
+    return result.rowcount > 0
+
+
+def _salts(settings):
+    return as_list(settings, "accounts.retired_user_salts")
+
+
+def _retired_hash(salt, value):
+    return hashlib.sha1((salt + value.lower()).encode()).hexdigest()
+
+
+def retired_username(settings, username, salt=None):
+    """``retired__user_<sha1(salt + lowercased username)>``, as upstream."""
+    salt = salt if salt is not None else _salts(settings)[-1]
+    return settings["accounts.retired_username_prefix"] + _retired_hash(salt, username)
+
+
+def retired_email(settings, email, salt=None):
+    salt = salt if salt is not None else _salts(settings)[-1]
+    return (settings["accounts.retired_email_prefix"] + _retired_hash(salt, email) + "@"
+            + settings["accounts.retired_email_domain"])
+
+
+def is_username_retired(db, settings, username):
+    """True when an account once had this username (any salt) and was retired."""
+    candidates = [retired_username(settings, username, salt) for salt in _salts(settings)]
+    return db.scalar(select(User.id).where(User.username.in_(candidates)).limit(1)) is not None
+
+
+def is_email_retired(db, settings, email):
+    candidates = [retired_email(settings, email, salt) for salt in _salts(settings)]
+    return db.scalar(select(User.id).where(User.email.in_(candidates)).limit(1)) is not None

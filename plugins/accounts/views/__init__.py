@@ -1,0 +1,1 @@
+"""The accounts plugin's endpoints, one module per API family (scanned together)."""
