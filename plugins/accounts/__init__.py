@@ -36,3 +36,10 @@ def lms_default_settings():
 @hookimpl
 def lms_includeme(config):
     config.scan("plugins.accounts.views")
+
+
+@hookimpl
+def lms_cli_commands():
+    from plugins.accounts.commands import all_commands
+
+    return all_commands()

@@ -1,0 +1,2 @@
+"""Identity verification records (filled in by the accounts work)."""
+COMMANDS = []

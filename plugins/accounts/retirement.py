@@ -1,0 +1,2 @@
+"""The retirement pipeline (filled in by the accounts work)."""
+COMMANDS = []
