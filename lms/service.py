@@ -31,6 +31,13 @@ class Authenticator:
         self.api_key = api_key
         self.accept_restricted = accept_restricted
 
+    def anonymous_allowed(self, method):
+        if self.anonymous is True:
+            return True
+        methods = tuple(self.anonymous or ())
+        # HEAD is GET without a body: it follows GET's rule.
+        return method in methods or (method == "HEAD" and "GET" in methods)
+
     def __call__(self, request, **kwargs):
         request.error_style = self.style
         request.auth_classes = self.classes
@@ -45,9 +52,7 @@ class Authenticator:
             from lms.errors import permission_denied
 
             raise permission_denied(self.style)
-        anonymous_ok = self.anonymous is True or request.method in (self.anonymous or ())
-        if request.method == "HEAD" and "GET" in (self.anonymous or ()):
-            anonymous_ok = True
+        anonymous_ok = self.anonymous_allowed(request.method)
         if not anonymous_ok and not result.is_authenticated and not result.api_key:
             raise auth.not_authenticated(self.classes, self.style)
 

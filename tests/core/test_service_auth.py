@@ -171,3 +171,10 @@ def test_unicode_digits_are_not_integers(app, db):
     response = app.post_json("/api/fake/v1/standard/", {"number": "²"},
                              headers=jwt_headers(app, user), status=400)
     assert response.json == {"number": ["A valid integer is required."]}
+
+
+def test_head_follows_get_rules(app):
+    # anonymous=("GET",): HEAD allowed too; anonymous=True services also answer HEAD.
+    assert app.head("/api/fake/v1/standard/").status_int == 200
+    assert app.head("/api/fake/v1/users-pages/").status_int == 200
+    app.head("/api/fake/v1/developer", status=401)
