@@ -18,6 +18,24 @@ def lms_default_settings():
     return {
         # Built block trees kept in memory per process (one per course version).
         "courses.structure_cache_size": "64",
+        # Blocks API: html student_view_data carries the HTML (upstream
+        # FEATURES["ENABLE_HTML_XBLOCK_STUDENT_VIEW_DATA"]).
+        "courses.html_student_view_data": "false",
+        # Limits on an imported course export (lms import-course): total file size,
+        # number of files (archive members) and number of blocks.
+        "courses.import_max_bytes": str(512 * 1024 * 1024),
+        "courses.import_max_files": "100000",
+        "courses.import_max_blocks": "100000",
+        # Course list and course_ids throttles (upstream CourseListUserThrottle):
+        # users, global staff, and staff calling with a client-credentials token.
+        "courses.course_list_rate": "20/m",
+        "courses.course_list_staff_rate": "40/m",
+        "courses.course_list_service_user_rate": "800/m",
+        # Open edX's certificates.auto_certificate_generation switch: course detail
+        # shows certificate_available_date of instructor-paced courses when on.
+        "courses.auto_certificate_generation": "false",
+        # Seconds browsers may cache unlocked course assets (0: no Cache-Control).
+        "courses.asset_cache_ttl": "0",
     }
 
 
