@@ -16,7 +16,7 @@ from cornice.validators import (  # noqa: F401  (re-exported for plugins)
 )
 
 from lms import auth
-from lms.errors import ERROR_STYLES, make_error_handler
+from lms.errors import ERROR_STYLES, APIError, make_error_handler
 
 TRAILING_SLASH_MARKER = "{trailing_slash:/?}"
 
@@ -41,7 +41,15 @@ class Authenticator:
     def __call__(self, request, **kwargs):
         request.error_style = self.style
         request.auth_classes = self.classes
-        result = auth.authenticate(request, self.classes)
+        try:
+            result = auth.authenticate(request, self.classes)
+        except APIError as error:
+            if self.style == "developer" and error.status == 401:
+                # DeveloperErrorViewMixin re-wraps authentication failures.
+                message = error.body.get("detail", error.body) if isinstance(
+                    error.body, dict) else error.body
+                raise APIError(401, {"developer_message": message})
+            raise
         if not result.is_authenticated and self.api_key and auth.has_api_key(request):
             result = auth.Authentication(api_key=True, method="api_key")
         request.authentication = result

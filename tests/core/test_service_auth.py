@@ -178,3 +178,15 @@ def test_head_follows_get_rules(app):
     assert app.head("/api/fake/v1/standard/").status_int == 200
     assert app.head("/api/fake/v1/users-pages/").status_int == 200
     app.head("/api/fake/v1/developer", status=401)
+
+
+def test_developer_style_rewraps_bad_credentials(app, db):
+    user = create_user(db, "alice")
+    headers = jwt_headers(app, user)
+    headers["Authorization"] = headers["Authorization"][:-3] + "abc"
+    response = app.get("/api/fake/v1/developer", headers=headers, status=401)
+    assert response.json == {"developer_message": "Invalid token."}
+    assert "WWW-Authenticate" not in response.headers
+    response = app.get("/api/fake/v1/developer", headers={"Authorization": "Bearer nope"},
+                       status=401)
+    assert response.json["developer_message"]["error_code"] == "token_nonexistent"
