@@ -33,6 +33,14 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.close()
 
 
+def _sqlite_savepoint(connection, name):
+    # pysqlite opens a transaction only before the first INSERT/UPDATE/DELETE.
+    # A SAVEPOINT issued before that would start one itself, and releasing it
+    # would commit: make sure the real transaction is open first.
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
 def make_engine(settings):
     url = settings.get("sqlalchemy.url")
     try:
@@ -55,6 +63,7 @@ def make_engine(settings):
         raise ConfigurationError(f"cannot use database URL {url!r}: {exc}")
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_savepoint)
     return engine
 
 

@@ -152,6 +152,16 @@ def lms_has_non_audit_enrollments(dbsession, user_id):
 
 
 @hookspec
+def lms_enrollment_orgs(dbsession, user_id):
+    """Return the orgs of every course the user is or was enrolled in (active or not).
+
+    Answered by the plugin that owns enrollments; every answer is merged. The
+    retirement pipeline reports retired learners to these orgs (upstream's
+    partner report). With no answer the learner has no orgs.
+    """
+
+
+@hookspec
 def lms_cli_commands():
     """Return a list of ``click`` commands this plugin adds to the ``lms`` command.
 
@@ -196,4 +206,15 @@ def lms_resume_block(dbsession, user_id, course_key):
     """Return the usage key string the learner should resume at, or None.
 
     Open edX resumes at the most recently completed block.
+    """
+
+
+@hookspec
+def lms_username_replaced(dbsession, user_id, old_username, new_username):
+    """User ``user_id`` was renamed from ``old_username`` to ``new_username``.
+
+    Called by the accounts plugin's ``replace_usernames`` endpoint for each
+    replacement, inside its transaction, after the core user row is renamed.
+    A plugin that stores usernames (rather than user ids) updates its rows
+    here; raise to make the replacement count as failed (it is rolled back).
     """

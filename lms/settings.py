@@ -124,10 +124,16 @@ def as_list(settings, key):
 
 
 def parse_rate(value):
-    """'120/m' -> (120, 60)."""
+    """'120/m' -> (120, 60); a multiplier as django-ratelimit allows: '60/7d' -> (60, 604800)."""
     try:
         count, period = value.split("/")
-        seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period.strip()[0].lower()]
-        return int(count), seconds
+        period = period.strip()
+        digits = len(period) - len(period.lstrip("0123456789"))
+        multiplier = int(period[:digits]) if digits else 1
+        seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[digits].lower()]
+        if multiplier < 1:
+            raise ValueError(value)
+        return int(count), multiplier * seconds
     except (ValueError, KeyError, IndexError):
-        raise ConfigurationError(f"invalid rate {value!r}; expected '<count>/<s|m|h|d>'")
+        raise ConfigurationError(
+            f"invalid rate {value!r}; expected '<count>/[<n>]<s|m|h|d>'")

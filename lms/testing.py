@@ -185,7 +185,8 @@ def count_queries(engine):
     statements = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        if statement != "BEGIN":  # transaction control, not a query
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", before)
     try:

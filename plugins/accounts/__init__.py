@@ -21,7 +21,26 @@ DEFAULT_RETIREMENT_STATES = (
 
 @hookimpl
 def lms_default_settings():
+    from plugins.accounts.identity import SETTINGS as identity_settings
+    from plugins.accounts.registration import SETTINGS as registration_settings
+    from plugins.accounts.retirement import SETTINGS as retirement_settings
+    from plugins.accounts.serializers import SETTINGS as account_settings
+    from plugins.accounts.views.mfe_config import SETTINGS as mfe_config_settings
+    from plugins.accounts.views.preferences import SETTINGS as preference_settings
+    from plugins.accounts.views.third_party_auth import (
+        SETTINGS as third_party_auth_settings,
+    )
+    from plugins.accounts.views.user_tours import SETTINGS as user_tour_settings
+
     return {
+        **account_settings,
+        **mfe_config_settings,
+        **preference_settings,
+        **third_party_auth_settings,
+        **user_tour_settings,
+        **identity_settings,
+        **registration_settings,
+        **retirement_settings,
         # Retirement states, in execution order (seeded by migration; change with
         # `lms populate-retirement-states` after editing this list).
         "accounts.retirement_states": DEFAULT_RETIREMENT_STATES,
@@ -35,7 +54,10 @@ def lms_default_settings():
 
 @hookimpl
 def lms_includeme(config):
-    config.scan("plugins.accounts.views")
+    # Fixed paths such as accounts/retire/ first: accounts/{username} (served with an
+    # optional trailing slash) would match them too, and the first route wins.
+    config.scan("plugins.accounts.views.retirement")
+    config.scan("plugins.accounts.views", ignore=["plugins.accounts.views.retirement"])
 
 
 @hookimpl
@@ -43,3 +65,17 @@ def lms_cli_commands():
     from plugins.accounts.commands import all_commands
 
     return all_commands()
+
+
+@hookimpl
+def lms_feature_toggles(settings):
+    from plugins.accounts.views.toggles import accounts_toggles
+
+    return accounts_toggles(settings)
+
+
+@hookimpl
+def lms_user_created(dbsession, user):
+    from plugins.accounts.views.user_tours import create_user_tour
+
+    create_user_tour(dbsession, user)

@@ -87,3 +87,21 @@ def test_django_pbkdf2_hash_verifies_and_asks_for_rehash():
 
 def test_unusable_password_never_verifies():
     assert passwords.verify_password("", passwords.make_unusable()) == (False, False)
+
+
+def test_sqlite_savepoint_release_does_not_commit(tmp_path):
+    from sqlalchemy import text
+
+    from lms.db import make_engine
+
+    engine = make_engine({"sqlalchemy.url": f"sqlite:///{tmp_path}/sp.sqlite"})
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        with conn.begin_nested():
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+        transaction.rollback()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 0
+    engine.dispose()

@@ -1,0 +1,74 @@
+"""Demographics call-to-action state, ``/api/demographics/v1/demographics/status/``
+(upstream ``openedx.core.djangoapps.demographics``).
+
+``display`` says whether to collect demographics: upstream shows them only to
+learners of a MicroBachelors programme who are not enterprise learners, which
+needs the programme catalog (discovery). openlms has none, so it is always
+false. ``show_call_to_action`` is the learner's stored choice, true until they
+make one.
+
+PATCH takes ``{"show_call_to_action": <JSON boolean>}``. Upstream answers a
+non-boolean with HTTP 200 and the body ``400`` (a bug); openlms answers a real
+400 in DRF's shape, and refuses unknown fields.
+"""
+import colander
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from lms.auth import JWT, SESSION_STRICT
+from lms.schemas import StrictMapping
+from lms.service import Service
+from plugins.accounts.models import Demographics
+from plugins.accounts.views.preferences import drf_validated, request_data
+
+demographics_status = Service("accounts.demographics_status",
+                              "/api/demographics/v1/demographics/status/",
+                              auth=(JWT, SESSION_STRICT))
+
+
+class JsonBoolean(colander.SchemaType):
+    """Only a JSON ``true`` or ``false`` (upstream checks ``isinstance(value, bool)``)."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return cstruct
+        if not isinstance(cstruct, bool):
+            raise colander.Invalid(node, "Must be a valid boolean.")
+        return cstruct
+
+
+class StatusBody(StrictMapping):
+    show_call_to_action = colander.SchemaNode(JsonBoolean(),
+                                              missing_msg="This field is required.")
+
+
+def status_body(show_call_to_action):
+    return {"display": False, "show_call_to_action": show_call_to_action}
+
+
+def stored_row(request):
+    return request.dbsession.scalar(select(Demographics)
+                                    .where(Demographics.user_id == request.user.id))
+
+
+@demographics_status.get()
+def get_demographics_status(request):
+    row = stored_row(request)
+    return status_body(row.show_call_to_action if row is not None else True)
+
+
+@demographics_status.patch()
+def patch_demographics_status(request):
+    value = drf_validated(StatusBody(), request_data(request))["show_call_to_action"]
+    db = request.dbsession
+    row = stored_row(request)
+    if row is None:
+        try:
+            with db.begin_nested():
+                row = Demographics(user_id=request.user.id, show_call_to_action=value)
+                db.add(row)
+        except IntegrityError:  # a concurrent request created it first
+            row = stored_row(request)
+    row.show_call_to_action = value
+    db.flush()
+    return status_body(row.show_call_to_action)
