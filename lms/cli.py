@@ -453,6 +453,28 @@ def plugins(environment):
     click.echo(format_table(["NAME", "VERSION", "STATUS", "SOURCE", "REQUIRES", "ROUTES"], rows))
 
 
+SECRET_WORDS = ("secret", "password", "api_key", "private")
+
+
+@main.command("settings")
+@click.option("--prefix", default="", help="Only keys starting with this, e.g. 'accounts.'.")
+@pass_environment
+def settings_command(environment, prefix):
+    """Print every effective setting (defaults, .ini, environment); secrets masked."""
+    from lms.settings import env_name
+
+    settings = environment.settings
+    rows = []
+    for key in sorted(settings):
+        if "." not in key or not key.startswith(prefix):
+            continue  # Pyramid's own keys (debug_*, reload_*) carry no dot
+        value = str(settings[key])
+        if value and any(word in key for word in SECRET_WORDS):
+            value = "********"
+        rows.append([key, value.replace("\n", " "), env_name(key)])
+    click.echo(format_table(["SETTING", "VALUE", "ENVIRONMENT VARIABLE"], rows))
+
+
 def read_operations(path):
     """``[(METHOD, path)]`` from a TSV whose header's first two columns are method and path."""
     with open(path, newline="", encoding="utf-8") as handle:

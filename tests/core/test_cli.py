@@ -676,3 +676,16 @@ def test_bootstrap_runs_plugin_hooks_once(write_ini, run, add_plugins, query):
     second = run("bootstrap", ini=ini)
     assert "commandsplugin: created" not in second.output
     assert len(query(select(User).where(User.username == "bootstrapped"))) == 1
+
+
+def test_settings_lists_effective_values_and_masks_secrets(run, monkeypatch):
+    monkeypatch.setenv("LMS_PLATFORM_NAME", "Env Academy")
+    result = run("settings")
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines()[2:]}
+    assert "Env Academy" in lines["lms.platform_name"]
+    assert "LMS_PLATFORM_NAME" in lines["lms.platform_name"]
+    assert "********" in lines["lms.secret_key"]
+    assert "test-secret" not in result.output
+    only = run("settings", "--prefix", "jwt.").output.splitlines()[2:]
+    assert only and all(line.startswith("jwt.") for line in only)

@@ -78,7 +78,10 @@ user_preference_detail = Service(
     BASE + USERNAME + "/{preference_key:[a-zA-Z0-9_]+}",
     auth=(BEARER, SESSION),
 )
-user_preferences = Service("accounts.preferences", BASE + USERNAME, auth=STANDARD_AUTH)
+# The fixed siblings above are not usernames, whatever order the routes end up in.
+PREFERENCES_USERNAME = r"{username:(?!(?:time_zones|email_opt_in)/?$)[\w .@_+-]+}"
+user_preferences = Service("accounts.preferences", BASE + PREFERENCES_USERNAME,
+                           auth=STANDARD_AUTH)
 
 KEY_MAX_LENGTH = 255
 KEY_RE = re.compile(r"[-_a-zA-Z0-9]+")
