@@ -8,9 +8,30 @@ The database is SQLite by default; set ``LMS_TEST_DATABASE_URL`` to a
 PostgreSQL URL to run the same tests there (the database is dropped and
 recreated). Migrations run once per session (the real ones); every test
 then starts from empty tables.
+
+For the ``lms`` command, run in-process against a temporary ``.ini``:
+
+``cli_database_url``
+    A database of the test's own: a SQLite file in ``tmp_path``, or, with
+    ``LMS_TEST_DATABASE_URL`` set, a sibling PostgreSQL database
+    ``<name>_cli_<test module>`` (at most 63 characters) that is dropped and
+    recreated, so tests of different modules never share one. It depends on
+    ``clean_lms_environment``, which removes every ``LMS_*`` variable but
+    ``LMS_TEST_DATABASE_URL`` so that settings come from the ``.ini`` only.
+``write_cli_ini``
+    ``write(extra="", name="lms.ini")`` writes an ``.ini`` in ``tmp_path`` for
+    that database (test secrets, throttling off, ``mail.backend = memory``, eager
+    Celery) and returns its path. ``extra`` is appended; its ``key = value``
+    lines before any ``[section]`` replace the template's value of that key
+    (``"sqlalchemy.url = not a url"`` works).
+``run_cli``
+    ``invoke(*args, ini=None, input=None)`` runs ``lms --ini <ini> *args`` with
+    click's ``CliRunner`` and returns the ``Result``; without ``ini`` it uses a
+    default ``write_cli_ini()`` (``lms.ini``), written on first use.
 """
 import contextlib
 import os
+import re
 
 import pytest
 import webtest
@@ -63,6 +84,81 @@ def database_url(tmp_path_factory):
         recreate_postgres_database(url)
         return url
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "lms-test.sqlite")
+
+
+@pytest.fixture
+def clean_lms_environment(monkeypatch):
+    """No ``LMS_*`` variable but ``LMS_TEST_DATABASE_URL`` for this test."""
+    for name in list(os.environ):
+        if name.startswith("LMS_") and name != "LMS_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def cli_database_url(request, tmp_path, clean_lms_environment):
+    """A database for ``lms`` commands: SQLite in ``tmp_path``, or a recreated sibling
+    PostgreSQL database ``<name>_cli_<test module>``."""
+    shared = os.environ.get("LMS_TEST_DATABASE_URL")
+    if not shared:
+        return "sqlite:///" + str(tmp_path / "cli.sqlite")
+    parsed = make_url(shared)
+    module = re.sub(r"[^a-z0-9_]", "_", request.module.__name__.rsplit(".", 1)[-1].lower())
+    name = f"{parsed.database}_cli_{module}"[:63]
+    url = parsed.set(database=name).render_as_string(hide_password=False)
+    recreate_postgres_database(url)
+    return url
+
+
+CLI_INI_KEYS = ("lms.secret_key", "jwt.secret_key", "jwt.issuer", "jwt.audience",
+                "lms.base_url", "throttle.enabled", "mail.backend", "celery.task_always_eager")
+
+
+def _ini_overrides(extra):
+    """Keys that ``extra`` sets in ``[app:main]`` (its lines before any section)."""
+    keys = set()
+    for line in extra.splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            break
+        if line and not line.startswith(("#", ";")) and "=" in line:
+            keys.add(line.split("=", 1)[0].strip())
+    return keys
+
+
+@pytest.fixture
+def write_cli_ini(tmp_path, cli_database_url):
+    """``write(extra="", name="lms.ini")`` → path of an ``.ini`` for ``cli_database_url``."""
+
+    def write(extra="", name="lms.ini"):
+        values = {"use": "egg:openlms", "sqlalchemy.url": cli_database_url}
+        values.update((key, TEST_SETTINGS[key]) for key in CLI_INI_KEYS)
+        overridden = _ini_overrides(extra)
+        lines = ["[app:main]"] + [f"{key} = {value}" for key, value in values.items()
+                                  if key not in overridden]
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n" + extra + "\n")
+        return str(path)
+
+    return write
+
+
+@pytest.fixture
+def run_cli(write_cli_ini):
+    """``invoke(*args, ini=None, input=None)`` → click ``Result`` of ``lms --ini <ini> args``."""
+    from click.testing import CliRunner
+
+    from lms import cli
+
+    default = []
+
+    def invoke(*args, ini=None, input=None):
+        if ini is None:
+            if not default:
+                default.append(write_cli_ini())
+            ini = default[0]
+        return CliRunner().invoke(cli.main, ["--ini", ini, *args], input=input)
+
+    return invoke
 
 
 def installed_plugins():

@@ -1,9 +1,10 @@
 """The ``lms`` command, run in-process with click's CliRunner against a temporary ini.
 
-Each test gets its own database: a SQLite file in ``tmp_path``, or, when
-``LMS_TEST_DATABASE_URL`` names a PostgreSQL database, a sibling database
-``<name>_lmscli`` that is dropped and recreated (the shared test database keeps
-its own migrations and data).
+Each test gets its own database (``cli_database_url`` of lms.testing): a SQLite
+file in ``tmp_path``, or, when ``LMS_TEST_DATABASE_URL`` names a PostgreSQL
+database, a sibling database that is dropped and recreated (the shared test
+database keeps its own migrations and data). ``run_cli`` and ``write_cli_ini`` come
+from lms.testing too.
 """
 import json
 import os
@@ -16,14 +17,12 @@ import pytest
 import webtest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
 from lms import cli
 from lms.db import make_engine
 from lms.hookspecs import hookimpl
 from lms.models import CourseAccessRole, OAuthApplication, User
 from lms.passwords import verify_password
-from lms.testing import recreate_postgres_database
 from tests.core.test_openapi import install_toy_plugin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,62 +33,7 @@ SPEC_CANDIDATES = [
 ]
 UNREACHABLE_POSTGRES = "postgresql+psycopg://nobody@127.0.0.1:1/x"
 
-INI_TEMPLATE = """\
-[app:main]
-use = egg:openlms
-sqlalchemy.url = {url}
-lms.secret_key = test-cli-secret-key
-jwt.secret_key = test-cli-jwt-secret-key-at-least-32-bytes
-jwt.issuer = http://localhost/oauth2
-lms.base_url = http://localhost
-throttle.enabled = false
-{extra}
-"""
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    """Settings come from the test's ini only: no LMS_* override leaks in."""
-    for name in list(os.environ):
-        if name.startswith("LMS_") and name not in ("LMS_TEST_DATABASE_URL",
-                                                    "LMS_SPEC_OPERATIONS"):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def cli_database_url(tmp_path):
-    shared = os.environ.get("LMS_TEST_DATABASE_URL")
-    if shared:
-        parsed = make_url(shared)
-        url = parsed.set(database=parsed.database + "_lmscli").render_as_string(hide_password=False)
-        recreate_postgres_database(url)
-        return url
-    return "sqlite:///" + str(tmp_path / "cli.sqlite")
-
-
-@pytest.fixture
-def write_ini(tmp_path, cli_database_url):
-    def write(extra="", url=None, name="lms.ini"):
-        path = tmp_path / name
-        path.write_text(INI_TEMPLATE.format(url=url or cli_database_url, extra=extra))
-        return str(path)
-
-    return write
-
-
-@pytest.fixture
-def ini(write_ini):
-    return write_ini()
-
-
-@pytest.fixture
-def run(ini):
-    """``run(*args, ini=...)`` → click Result of ``lms --ini <ini> args``."""
-
-    def invoke(*args, ini=ini, input=None):
-        return CliRunner().invoke(cli.main, ["--ini", ini, *args], input=input)
-
-    return invoke
+pytestmark = pytest.mark.usefixtures("clean_lms_environment")
 
 
 @pytest.fixture
@@ -109,8 +53,8 @@ def query(cli_database_url):
 
 
 @pytest.fixture
-def migrated(run):
-    result = run("migrate")
+def migrated(run_cli):
+    result = run_cli("migrate")
     assert result.exit_code == 0, result.output
     return result
 
@@ -131,23 +75,23 @@ def one_line_error(result):
 
 # -- migrate -------------------------------------------------------------------
 
-def test_migrate_applies_core_and_plugin_branches_once(run, query):
-    first = run("migrate")
+def test_migrate_applies_core_and_plugin_branches_once(run_cli, query):
+    first = run_cli("migrate")
     assert first.exit_code == 0, first.output
     assert re.search(r"^applied lms_0001 \(lms\)", first.output, re.M)
     assert re.search(r"^\d+ migration\(s\) applied \(branches: lms", first.output, re.M)
     assert query(text("SELECT version_num FROM alembic_version"))
     assert query(select(func.count()).select_from(User.__table__)) == [(0,)]
 
-    second = run("migrate")
+    second = run_cli("migrate")
     assert second.exit_code == 0, second.output
     assert second.output.startswith("database is up to date (branches: lms")
     assert "applied" not in second.output
 
 
-def test_migrate_skips_disabled_plugin_branch(write_ini, run, query):
-    ini = write_ini("lms.plugins = experiments\nlms.plugins.disabled = experiments")
-    result = run("migrate", ini=ini)
+def test_migrate_skips_disabled_plugin_branch(write_cli_ini, run_cli, query):
+    ini = write_cli_ini("lms.plugins = experiments\nlms.plugins.disabled = experiments")
+    result = run_cli("migrate", ini=ini)
     assert result.exit_code == 0, result.output
     assert "(branches: lms)" in result.output
     versions = {row[0] for row in query(text("SELECT version_num FROM alembic_version"))}
@@ -156,9 +100,9 @@ def test_migrate_skips_disabled_plugin_branch(write_ini, run, query):
 
 # -- create-user ---------------------------------------------------------------
 
-def test_create_user(run, migrated, query):
-    result = run("create-user", "alice", "alice@example.com", "--password", "s3cret-pw",
-                 "--staff")
+def test_create_user(run_cli, migrated, query):
+    result = run_cli("create-user", "alice", "alice@example.com", "--password", "s3cret-pw",
+                     "--staff")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("created staff user 'alice'")
     [row] = query(select(User.username, User.email, User.is_staff, User.is_superuser,
@@ -167,14 +111,14 @@ def test_create_user(run, migrated, query):
     assert verify_password("s3cret-pw", row.password)[0]
 
 
-def test_create_superuser_is_staff_too(run, migrated, query):
-    result = run("create-user", "root", "root@example.com", "--password", "pw", "--superuser")
+def test_create_superuser_is_staff_too(run_cli, migrated, query):
+    result = run_cli("create-user", "root", "root@example.com", "--password", "pw", "--superuser")
     assert result.exit_code == 0, result.output
     assert query(select(User.is_staff, User.is_superuser)) == [(True, True)]
 
 
-def test_create_user_prompts_for_password(run, migrated, query):
-    result = run("create-user", "bob", "bob@example.com", input="pw-123\npw-123\n")
+def test_create_user_prompts_for_password(run_cli, migrated, query):
+    result = run_cli("create-user", "bob", "bob@example.com", input="pw-123\npw-123\n")
     assert result.exit_code == 0, result.output
     [(password,)] = query(select(User.password))
     assert verify_password("pw-123", password)[0]
@@ -187,18 +131,19 @@ def test_create_user_prompts_for_password(run, migrated, query):
     (("x", "x@example.com"), "Error: Username must be between 2 and 30 characters long."),
     (("carol", "not-an-email"), "Error: 'not-an-email' is not a valid email address"),
 ])
-def test_create_user_rejects_bad_input(run, migrated, query, args, message):
-    assert run("create-user", "alice", "alice@example.com", "--password", "pw").exit_code == 0
-    result = run("create-user", *args, "--password", "pw")
+def test_create_user_rejects_bad_input(run_cli, migrated, query, args, message):
+    assert run_cli("create-user", "alice", "alice@example.com", "--password", "pw").exit_code == 0
+    result = run_cli("create-user", *args, "--password", "pw")
     assert one_line_error(result) == message
     assert query(select(User.username)) == [("alice",)]
 
 
 # -- create-oauth-client -------------------------------------------------------
 
-def test_create_oauth_client_json_secret_works(run, ini, migrated, query):
-    assert run("create-user", "svc", "svc@example.com", "--password", "pw").exit_code == 0
-    result = run("create-oauth-client", "reporting", "--user", "svc", "--json")
+def test_create_oauth_client_json_secret_works(run_cli, write_cli_ini, migrated, query):
+    ini = write_cli_ini()
+    assert run_cli("create-user", "svc", "svc@example.com", "--password", "pw").exit_code == 0
+    result = run_cli("create-oauth-client", "reporting", "--user", "svc", "--json")
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)
     assert set(created) == {"client_id", "client_secret"}
@@ -225,26 +170,27 @@ def test_create_oauth_client_json_secret_works(run, ini, migrated, query):
         app.app.registry["lms.engine"].dispose()
 
 
-def test_create_public_password_client_with_given_id(run, migrated, query):
-    assert run("create-user", "mobile", "mobile@example.com", "--password", "pw").exit_code == 0
-    result = run("create-oauth-client", "app", "--user", "mobile", "--grant-type", "password",
-                 "--public", "--client-id", "mobile-app", "--json")
+def test_create_public_password_client_with_given_id(run_cli, migrated, query):
+    assert run_cli("create-user", "mobile", "mobile@example.com",
+                   "--password", "pw").exit_code == 0
+    result = run_cli("create-oauth-client", "app", "--user", "mobile", "--grant-type",
+                     "password", "--public", "--client-id", "mobile-app", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"client_id": "mobile-app", "client_secret": None}
     assert query(select(OAuthApplication.client_type, OAuthApplication.grant_type,
                         OAuthApplication.client_secret_hash)) == [("public", "password", "")]
 
-    again = run("create-oauth-client", "app2", "--user", "mobile", "--grant-type", "password",
-                "--public", "--client-id", "mobile-app")
+    again = run_cli("create-oauth-client", "app2", "--user", "mobile", "--grant-type",
+                    "password", "--public", "--client-id", "mobile-app")
     assert one_line_error(again) == (
         "Error: an OAuth client with client_id 'mobile-app' already exists")
 
 
-def test_create_oauth_client_errors(run, migrated, query):
-    result = run("create-oauth-client", "x", "--user", "ghost", "--json")
+def test_create_oauth_client_errors(run_cli, migrated, query):
+    result = run_cli("create-oauth-client", "x", "--user", "ghost", "--json")
     assert one_line_error(result) == "Error: no user named 'ghost'"
-    assert run("create-user", "svc", "svc@example.com", "--password", "pw").exit_code == 0
-    result = run("create-oauth-client", "x", "--user", "svc", "--public")
+    assert run_cli("create-user", "svc", "svc@example.com", "--password", "pw").exit_code == 0
+    result = run_cli("create-oauth-client", "x", "--user", "svc", "--public")
     assert one_line_error(result) == (
         "Error: a public client cannot use the client-credentials grant")
     assert query(select(func.count()).select_from(OAuthApplication.__table__)) == [(0,)]
@@ -252,15 +198,15 @@ def test_create_oauth_client_errors(run, migrated, query):
 
 # -- grant-role ----------------------------------------------------------------
 
-def test_grant_role_course_org_and_global(run, migrated, query):
-    assert run("create-user", "teacher", "t@example.com", "--password", "pw").exit_code == 0
+def test_grant_role_course_org_and_global(run_cli, migrated, query):
+    assert run_cli("create-user", "teacher", "t@example.com", "--password", "pw").exit_code == 0
     course = "course-v1:edX+DemoX+Demo_Course"
-    result = run("grant-role", "teacher", "instructor", "--course", course)
+    result = run_cli("grant-role", "teacher", "instructor", "--course", course)
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"granted 'instructor' to 'teacher' (course {course})"
-    assert run("grant-role", "teacher", "instructor", "--course", course).exit_code == 0
-    assert run("grant-role", "teacher", "staff", "--org", "edX").exit_code == 0
-    assert run("grant-role", "teacher", "support").exit_code == 0
+    assert run_cli("grant-role", "teacher", "instructor", "--course", course).exit_code == 0
+    assert run_cli("grant-role", "teacher", "staff", "--org", "edX").exit_code == 0
+    assert run_cli("grant-role", "teacher", "support").exit_code == 0
     rows = query(select(CourseAccessRole.role, CourseAccessRole.org, CourseAccessRole.course_key)
                  .order_by(CourseAccessRole.id))
     assert rows == [("instructor", "edX", course), ("staff", "edX", ""), ("support", "", "")]
@@ -277,9 +223,9 @@ def test_grant_role_course_org_and_global(run, migrated, query):
      "Error: 'org_course_creator_group' is an organization role: give --org"),
     (("ghost", "staff", "--org", "edX"), "Error: no user named 'ghost'"),
 ])
-def test_grant_role_rejects_bad_input(run, migrated, query, args, message):
-    assert run("create-user", "teacher", "t@example.com", "--password", "pw").exit_code == 0
-    assert one_line_error(run("grant-role", *args)).startswith(message)
+def test_grant_role_rejects_bad_input(run_cli, migrated, query, args, message):
+    assert run_cli("create-user", "teacher", "t@example.com", "--password", "pw").exit_code == 0
+    assert one_line_error(run_cli("grant-role", *args)).startswith(message)
     assert query(select(CourseAccessRole.id)) == []
 
 
@@ -289,8 +235,8 @@ def _table(output):
     return [re.split(r"\s{2,}", line.strip()) for line in output.strip().splitlines()]
 
 
-def test_plugins_lists_enabled_plugins(run, toy_plugin):
-    result = run("plugins")
+def test_plugins_lists_enabled_plugins(run_cli, toy_plugin):
+    result = run_cli("plugins")
     assert result.exit_code == 0, result.output
     table = _table(result.output)
     assert table[0] == ["NAME", "VERSION", "STATUS", "SOURCE", "REQUIRES", "ROUTES"]
@@ -299,31 +245,31 @@ def test_plugins_lists_enabled_plugins(run, toy_plugin):
     assert rows["experiments"][2] == "enabled"
 
 
-def test_plugins_shows_disabled_plugins(write_ini, run, toy_plugin):
-    result = run("plugins", ini=write_ini("lms.plugins.disabled = toy"))
+def test_plugins_shows_disabled_plugins(write_cli_ini, run_cli, toy_plugin):
+    result = run_cli("plugins", ini=write_cli_ini("lms.plugins.disabled = toy"))
     assert result.exit_code == 0, result.output
     rows = {row[0]: row for row in _table(result.output)[1:]}
     assert rows["toy"] == ["toy", "2.0", "disabled", "built-in", "-", "0"]
 
 
-def test_plugin_requirement_missing_is_one_line(write_ini, run, toy_plugin, add_plugins):
+def test_plugin_requirement_missing_is_one_line(write_cli_ini, run_cli, toy_plugin, add_plugins):
     needy = types.ModuleType("needy_plugin")
     needy.name, needy.version, needy.requires = "needy", "0.1", ("toy",)
     add_plugins(needy)
-    result = run("plugins", ini=write_ini("lms.plugins.disabled = toy"))
+    result = run_cli("plugins", ini=write_cli_ini("lms.plugins.disabled = toy"))
     assert one_line_error(result) == (
         "Error: configuration error: plugin 'needy' requires plugin 'toy', which is disabled")
 
 
-def test_unknown_plugin_is_one_line(write_ini, run):
-    result = run("migrate", ini=write_ini("lms.plugins = builtins nothere"))
+def test_unknown_plugin_is_one_line(write_cli_ini, run_cli):
+    result = run_cli("migrate", ini=write_cli_ini("lms.plugins = builtins nothere"))
     assert one_line_error(result).startswith(
         "Error: configuration error: lms.plugins names 'nothere', which is not installed")
 
 
 # -- coverage ------------------------------------------------------------------
 
-def test_coverage_of_a_small_operations_file(tmp_path, run, toy_plugin):
+def test_coverage_of_a_small_operations_file(tmp_path, run_cli, toy_plugin):
     operations = tmp_path / "ops.tsv"
     operations.write_text(
         "method\tpath\tarea\n"
@@ -336,7 +282,7 @@ def test_coverage_of_a_small_operations_file(tmp_path, run, toy_plugin):
         "GET\t/api/toy/v1/items/\ttoy\n"
         "\n"
     )
-    result = run("coverage", "--operations", str(operations))
+    result = run_cli("coverage", "--operations", str(operations))
     assert result.exit_code == 0, result.output
     lines = [line.split() for line in result.output.strip().splitlines()]
     assert lines[:6] == [
@@ -353,10 +299,10 @@ def test_coverage_of_a_small_operations_file(tmp_path, run, toy_plugin):
                            ["extra", "PUT", "/api/toy/v1/items/{id}/"]]
     assert lines[-1] == "4/6 operations served (66.7%)".split()
 
-    missing_only = run("coverage", "--operations", str(operations), "--show", "missing")
+    missing_only = run_cli("coverage", "--operations", str(operations), "--show", "missing")
     assert [line.split()[0] for line in missing_only.output.strip().splitlines()] == [
         "missing", "missing", "4/6"]
-    assert run("coverage", "--operations", str(operations), "--show", "none").output == (
+    assert run_cli("coverage", "--operations", str(operations), "--show", "none").output == (
         "4/6 operations served (66.7%)\n")
 
 
@@ -371,21 +317,22 @@ def test_coverage_treats_placeholder_names_as_wildcards():
     assert extra == []
 
 
-def test_coverage_rejects_a_file_without_the_header(tmp_path, run):
+def test_coverage_rejects_a_file_without_the_header(tmp_path, run_cli):
     operations = tmp_path / "ops.tsv"
     operations.write_text("GET\t/api/x/\n")
-    result = run("coverage", "--operations", str(operations))
+    result = run_cli("coverage", "--operations", str(operations))
     assert one_line_error(result) == (
         f"Error: '{operations}': the header must start with the columns 'method' and 'path'")
 
 
-def test_coverage_against_the_product_spec(run, ini):
+def test_coverage_against_the_product_spec(run_cli, write_cli_ini):
+    ini = write_cli_ini()
     spec = next((path for path in SPEC_CANDIDATES if path and os.path.isfile(path)), None)
     if spec is None:
         pytest.skip("shared/spec/operations.tsv is not available")
     with open(spec) as handle:
         wanted = {tuple(line.split("\t")[:2]) for line in handle.read().splitlines()[1:] if line}
-    result = run("coverage", "--operations", spec)
+    result = run_cli("coverage", "--operations", spec)
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     listed = [line.split() for line in lines[:-1] if not line.startswith("extra")]
@@ -414,7 +361,8 @@ def test_missing_ini_is_one_line(tmp_path):
     assert one_line_error(result) == f"Error: configuration file '{missing}' not found"
 
 
-def test_ini_comes_from_the_environment(tmp_path, ini, monkeypatch):
+def test_ini_comes_from_the_environment(tmp_path, write_cli_ini, monkeypatch):
+    ini = write_cli_ini()
     monkeypatch.setenv("LMS_INI", ini)
     result = CliRunner().invoke(cli.main, ["plugins"])
     assert result.exit_code == 0, result.output
@@ -431,44 +379,44 @@ def test_ini_without_app_section_is_one_line(tmp_path):
         f"Error: cannot load the application from '{path}': LookupError:")
 
 
-def test_unparsable_database_url_is_one_line(write_ini, run):
-    result = run("migrate", ini=write_ini(url="not a url"))
+def test_unparsable_database_url_is_one_line(write_cli_ini, run_cli):
+    result = run_cli("migrate", ini=write_cli_ini("sqlalchemy.url = not a url"))
     assert one_line_error(result) == (
         "Error: configuration error: sqlalchemy.url 'not a url' is not a valid database URL")
 
 
-def test_unknown_database_driver_is_one_line(write_ini, run):
-    result = run("migrate", ini=write_ini(url="nosuchdb://host/db"))
+def test_unknown_database_driver_is_one_line(write_cli_ini, run_cli):
+    result = run_cli("migrate", ini=write_cli_ini("sqlalchemy.url = nosuchdb://host/db"))
     assert one_line_error(result).startswith(
         "Error: configuration error: cannot use database URL 'nosuchdb://host/db'")
 
 
-def test_unreachable_database_is_one_line(write_ini, run):
-    result = run("create-user", "a1", "a1@example.com", "--password", "pw",
-                 ini=write_ini(url=UNREACHABLE_POSTGRES))
+def test_unreachable_database_is_one_line(write_cli_ini, run_cli):
+    result = run_cli("create-user", "a1", "a1@example.com", "--password", "pw",
+                     ini=write_cli_ini(f"sqlalchemy.url = {UNREACHABLE_POSTGRES}"))
     message = one_line_error(result)
     assert message.startswith(f"Error: database error ({UNREACHABLE_POSTGRES}): ")
     assert "Connection refused" in message or "connection failed" in message
 
 
-def test_unmigrated_database_suggests_migrate(run):
-    result = run("create-user", "a1", "a1@example.com", "--password", "pw")
+def test_unmigrated_database_suggests_migrate(run_cli):
+    result = run_cli("create-user", "a1", "a1@example.com", "--password", "pw")
     message = one_line_error(result)
     assert message.startswith("Error: database error (")
     assert message.endswith("(run `lms migrate` first)")
 
 
-def test_database_password_is_not_printed(write_ini, run):
+def test_database_password_is_not_printed(write_cli_ini, run_cli):
     url = "postgresql+psycopg://nobody:hunter2@127.0.0.1:1/x"
-    message = one_line_error(run("migrate", ini=write_ini(url=url)))
+    message = one_line_error(run_cli("migrate", ini=write_cli_ini(f"sqlalchemy.url = {url}")))
     assert "hunter2" not in message
     assert "nobody:***@127.0.0.1:1/x" in message
 
 
 # -- bootstrap -----------------------------------------------------------------
 
-def test_bootstrap_is_idempotent(run, query):
-    first = run("bootstrap")
+def test_bootstrap_is_idempotent(run_cli, query):
+    first = run_cli("bootstrap")
     assert first.exit_code == 0, first.output
     assert "applied lms_0001" in first.output
     password = re.search(r"created superuser 'admin' with password: (\S+)", first.output)[1]
@@ -480,8 +428,8 @@ def test_bootstrap_is_idempotent(run, query):
     assert query(select(OAuthApplication.client_id, OAuthApplication.grant_type)) == [
         (client_id, "client-credentials")]
 
-    assert run("--version").output.startswith("lms, version ")
-    second = run("bootstrap")
+    assert run_cli("--version").output.startswith("lms, version ")
+    second = run_cli("bootstrap")
     assert second.exit_code == 0, second.output
     assert "database is up to date" in second.output
     assert "superuser 'admin' exists (password unchanged)" in second.output
@@ -498,53 +446,55 @@ def no_logging_setup(monkeypatch):
     monkeypatch.setattr(cli, "setup_logging", lambda ini: None)
 
 
-def test_serve_defaults_to_localhost_18000(run, monkeypatch, no_logging_setup):
+def test_serve_defaults_to_localhost_18000(run_cli, monkeypatch, no_logging_setup):
     calls = []
     monkeypatch.setattr("waitress.serve", lambda app, **kw: calls.append((app, kw)))
-    result = run("serve")
+    result = run_cli("serve")
     assert result.exit_code == 0, result.output
     [(app, options)] = calls
     assert options == {"host": "127.0.0.1", "port": 18000}
     assert "lms.engine" in app.registry
 
 
-def test_serve_uses_server_section_then_options(write_ini, run, monkeypatch, no_logging_setup):
+def test_serve_uses_server_section_then_options(write_cli_ini, run_cli, monkeypatch,
+                                                no_logging_setup):
     calls = []
     monkeypatch.setattr("waitress.serve", lambda app, **kw: calls.append(kw))
-    ini = write_ini("\n[server:main]\nuse = egg:waitress#main\nhost = 0.0.0.0\nport = 8111\n"
-                    "threads = 8\ntrusted_proxy = 127.0.0.1\n")
-    assert run("serve", ini=ini).exit_code == 0
-    assert run("serve", "--port", "9000", "--host", "127.0.0.2", ini=ini).exit_code == 0
+    ini = write_cli_ini("\n[server:main]\nuse = egg:waitress#main\nhost = 0.0.0.0\nport = 8111\n"
+                        "threads = 8\ntrusted_proxy = 127.0.0.1\n")
+    assert run_cli("serve", ini=ini).exit_code == 0
+    assert run_cli("serve", "--port", "9000", "--host", "127.0.0.2", ini=ini).exit_code == 0
     common = {"threads": "8", "trusted_proxy": "127.0.0.1"}
     assert calls == [dict(common, host="0.0.0.0", port=8111),
                      dict(common, host="127.0.0.2", port=9000)]
 
 
-def test_serve_listen_setting_wins_unless_options_given(write_ini, run, monkeypatch,
+def test_serve_listen_setting_wins_unless_options_given(write_cli_ini, run_cli, monkeypatch,
                                                         no_logging_setup):
     calls = []
     monkeypatch.setattr("waitress.serve", lambda app, **kw: calls.append(kw))
-    ini = write_ini("\n[server:main]\nlisten = 127.0.0.1:8222 [::1]:8222\n")
-    assert run("serve", ini=ini).exit_code == 0
-    assert run("serve", "--port", "9000", ini=ini).exit_code == 0
+    ini = write_cli_ini("\n[server:main]\nlisten = 127.0.0.1:8222 [::1]:8222\n")
+    assert run_cli("serve", ini=ini).exit_code == 0
+    assert run_cli("serve", "--port", "9000", ini=ini).exit_code == 0
     assert calls == [{"listen": "127.0.0.1:8222 [::1]:8222"},
                      {"host": "127.0.0.1", "port": 9000}]
 
 
-def test_worker_refuses_in_process_broker(run):
-    result = run("worker")
+def test_worker_refuses_in_process_broker(run_cli):
+    result = run_cli("worker")
     assert one_line_error(result).startswith(
         "Error: celery.broker_url is 'memory://', which lives inside the web process")
 
 
-def test_worker_passes_arguments_to_celery(write_ini, run, monkeypatch, no_logging_setup):
+def test_worker_passes_arguments_to_celery(write_cli_ini, run_cli, monkeypatch,
+                                           no_logging_setup):
     from celery import Celery
 
     calls = []
     monkeypatch.setattr(Celery, "worker_main", lambda self, argv: calls.append((self, argv)))
-    ini = write_ini("celery.broker_url = redis://127.0.0.1:6379/0\n"
-                    "celery.task_always_eager = false")
-    result = run("worker", "--concurrency", "2", "-Q", "high", ini=ini)
+    ini = write_cli_ini("celery.broker_url = redis://127.0.0.1:6379/0\n"
+                        "celery.task_always_eager = false")
+    result = run_cli("worker", "--concurrency", "2", "-Q", "high", ini=ini)
     assert result.exit_code == 0, result.output
     [(app, argv)] = calls
     assert argv == ["worker", "--concurrency", "2", "-Q", "high", "--loglevel=INFO"]
@@ -552,12 +502,13 @@ def test_worker_passes_arguments_to_celery(write_ini, run, monkeypatch, no_loggi
     assert app.conf.lms_registry.settings["celery.task_always_eager"] == "false"
 
 
-def test_worker_warns_when_tasks_run_eagerly(write_ini, run, monkeypatch, no_logging_setup):
+def test_worker_warns_when_tasks_run_eagerly(write_cli_ini, run_cli, monkeypatch,
+                                             no_logging_setup):
     from celery import Celery
 
     monkeypatch.setattr(Celery, "worker_main", lambda self, argv: None)
-    ini = write_ini("celery.broker_url = redis://127.0.0.1:6379/0")
-    result = run("worker", "-l", "DEBUG", ini=ini)
+    ini = write_cli_ini("celery.broker_url = redis://127.0.0.1:6379/0")
+    result = run_cli("worker", "-l", "DEBUG", ini=ini)
     assert result.exit_code == 0, result.output
     assert "celery.task_always_eager is true" in result.stderr
 
@@ -650,42 +601,42 @@ def _commands_plugin():
     return module
 
 
-def test_enabled_plugin_adds_commands(write_ini, run, add_plugins):
+def test_enabled_plugin_adds_commands(write_cli_ini, run_cli, add_plugins):
     add_plugins(_commands_plugin())
-    ini = write_ini()
-    assert run("migrate", ini=ini).exit_code == 0
-    result = run("say-users", ini=ini)
+    ini = write_cli_ini()
+    assert run_cli("migrate", ini=ini).exit_code == 0
+    result = run_cli("say-users", ini=ini)
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "users: 0"
-    assert "say-users" in run("--help", ini=ini).output
+    assert "say-users" in run_cli("--help", ini=ini).output
 
 
-def test_disabled_plugin_commands_are_absent(write_ini, run, add_plugins):
+def test_disabled_plugin_commands_are_absent(write_cli_ini, run_cli, add_plugins):
     add_plugins(_commands_plugin())
-    result = run("say-users", ini=write_ini("lms.plugins.disabled = commandsplugin"))
+    result = run_cli("say-users", ini=write_cli_ini("lms.plugins.disabled = commandsplugin"))
     assert result.exit_code == 2
     assert "No such command 'say-users'" in result.output
 
 
-def test_bootstrap_runs_plugin_hooks_once(write_ini, run, add_plugins, query):
+def test_bootstrap_runs_plugin_hooks_once(write_cli_ini, run_cli, add_plugins, query):
     add_plugins(_commands_plugin())
-    ini = write_ini()
-    first = run("bootstrap", ini=ini)
+    ini = write_cli_ini()
+    first = run_cli("bootstrap", ini=ini)
     assert first.exit_code == 0, first.output
     assert "commandsplugin: created 'bootstrapped'" in first.output
-    second = run("bootstrap", ini=ini)
+    second = run_cli("bootstrap", ini=ini)
     assert "commandsplugin: created" not in second.output
     assert len(query(select(User).where(User.username == "bootstrapped"))) == 1
 
 
-def test_settings_lists_effective_values_and_masks_secrets(run, monkeypatch):
+def test_settings_lists_effective_values_and_masks_secrets(run_cli, monkeypatch):
     monkeypatch.setenv("LMS_PLATFORM_NAME", "Env Academy")
-    result = run("settings")
+    result = run_cli("settings")
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines()[2:]}
     assert "Env Academy" in lines["lms.platform_name"]
     assert "LMS_PLATFORM_NAME" in lines["lms.platform_name"]
     assert "********" in lines["lms.secret_key"]
     assert "test-secret" not in result.output
-    only = run("settings", "--prefix", "jwt.").output.splitlines()[2:]
+    only = run_cli("settings", "--prefix", "jwt.").output.splitlines()[2:]
     assert only and all(line.startswith("jwt.") for line in only)

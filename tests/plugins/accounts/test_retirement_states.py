@@ -5,16 +5,11 @@ populate_retirement_states rules) and the ``lms populate-retirement-states`` and
 The state table is reference data kept between tests: every test that changes
 it puts the default list back.
 """
-import os
-
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import delete, select, text
-from sqlalchemy.engine import make_url
 
-from lms import cli
 from lms.db import make_engine
-from lms.testing import create_user, recreate_postgres_database
+from lms.testing import create_user
 from plugins.accounts import DEFAULT_RETIREMENT_STATES, retirement
 from plugins.accounts.models import RetirementState, UserRetirementStatus
 
@@ -142,43 +137,10 @@ def test_the_pipeline_uses_the_synced_states(app, db, restore_states):
 
 # -- the commands, through click against a database of their own -------------------------
 
-INI = """\
-[app:main]
-use = egg:openlms
-sqlalchemy.url = {url}
-lms.secret_key = test-retirement-cli-secret
-jwt.secret_key = test-retirement-cli-jwt-secret-32-bytes-long
-lms.base_url = http://localhost
-throttle.enabled = false
-{extra}
-"""
-
-
 @pytest.fixture
-def cli_database_url(tmp_path, monkeypatch):
-    for name in list(os.environ):
-        if name.startswith("LMS_") and name != "LMS_TEST_DATABASE_URL":
-            monkeypatch.delenv(name)
-    shared = os.environ.get("LMS_TEST_DATABASE_URL")
-    if shared:
-        parsed = make_url(shared)
-        url = parsed.set(database=parsed.database + "_retirementcli").render_as_string(
-            hide_password=False)
-        recreate_postgres_database(url)
-        return url
-    return "sqlite:///" + str(tmp_path / "retirement-cli.sqlite")
-
-
-@pytest.fixture
-def run(tmp_path, cli_database_url):
-    def invoke(*args, extra=""):
-        path = tmp_path / "lms.ini"
-        path.write_text(INI.format(url=cli_database_url, extra=extra))
-        return CliRunner().invoke(cli.main, ["--ini", str(path), *args])
-
-    result = invoke("migrate")
+def migrated(run_cli):
+    result = run_cli("migrate")
     assert result.exit_code == 0, result.output
-    return invoke
 
 
 @pytest.fixture
@@ -193,13 +155,13 @@ def query(cli_database_url):
     engine.dispose()
 
 
-def test_populate_retirement_states_command(run, query):
+def test_populate_retirement_states_command(run_cli, write_cli_ini, migrated, query):
     custom = "accounts.retirement_states = " + " ".join(CUSTOM)
-    result = run("populate-retirement-states", "--dry-run", extra=custom)
+    result = run_cli("populate-retirement-states", "--dry-run", ini=write_cli_ini(custom))
     assert result.exit_code == 0, result.output
     assert "--- Dry run, no changes will be made ---" in result.output
     assert len(query("SELECT id FROM accounts_retirement_state")) == len(DEFAULT)
-    result = run("populate-retirement-states", extra=custom)
+    result = run_cli("populate-retirement-states", ini=write_cli_ini(custom))
     assert result.exit_code == 0, result.output
     assert "Added: ['CREDENTIALS_COMPLETE', 'RETIRING_CREDENTIALS']" in result.output
     assert "RETIRING_CREDENTIALS (step 11)" in result.output
@@ -207,18 +169,18 @@ def test_populate_retirement_states_command(run, query):
                  "ORDER BY state_execution_order")
     assert [row[0] for row in rows] == CUSTOM
     bad = "accounts.retirement_states = PENDING COMPLETE"
-    result = run("populate-retirement-states", extra=bad)
+    result = run_cli("populate-retirement-states", ini=write_cli_ini(bad))
     assert result.exit_code != 0
     assert "does not contain all required states" in result.output
     assert "Traceback" not in result.output
 
 
-def test_retire_user_command(run, query):
-    result = run("create-user", "lena", "lena@example.com", "--password", "secret-pw-1")
+def test_retire_user_command(run_cli, migrated, query):
+    result = run_cli("create-user", "lena", "lena@example.com", "--password", "secret-pw-1")
     assert result.exit_code == 0, result.output
-    result = run("retire-user", "--username", "lena", "--email", "nope@example.com")
+    result = run_cli("retire-user", "--username", "lena", "--email", "nope@example.com")
     assert result.exit_code != 0 and "no user 'lena'" in result.output
-    result = run("retire-user", "--username", "lena", "--email", "LENA@example.com")
+    result = run_cli("retire-user", "--username", "lena", "--email", "LENA@example.com")
     assert result.exit_code == 0, result.output
     assert "queued 'lena' for retirement" in result.output
     [(original, state)] = query(
@@ -227,6 +189,6 @@ def test_retire_user_command(run, query):
     assert (original, state) == ("lena@example.com", "PENDING")
     [(email, password)] = query("SELECT email, password FROM lms_user WHERE username='lena'")
     assert email.startswith("retired__user_") and password.startswith("!")
-    result = run("retire-user", "--username", "lena", "--email", email)
+    result = run_cli("retire-user", "--username", "lena", "--email", email)
     assert result.exit_code != 0
     assert "already has a retirement status row" in result.output

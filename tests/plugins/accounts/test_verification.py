@@ -1,16 +1,12 @@
 """Identity verification: ``verification_status/``, ``verifications/``,
 ``verifications/{attempt_id}/`` and ``lms record-verification``."""
-import os
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
-from lms import cli
 from lms.db import make_engine
-from lms.testing import create_user, jwt_headers, recreate_postgres_database
+from lms.testing import create_user, jwt_headers
 from lms.timeutil import isoformat, utcnow
 from plugins.accounts.identity import MANUAL, PHOTO, SSO, record_verification
 from plugins.accounts.models import VerificationAttempt
@@ -175,53 +171,19 @@ def test_record_verification_helper(app, db):
 
 # -- lms record-verification ---------------------------------------------------------------
 
-INI_TEMPLATE = """\
-[app:main]
-use = egg:openlms
-sqlalchemy.url = {url}
-lms.secret_key = test-accounts-cli-secret-key
-jwt.secret_key = test-accounts-cli-jwt-secret-key-32-bytes
-lms.base_url = http://localhost
-throttle.enabled = false
-"""
-
-
-@pytest.fixture
-def cli_ini(tmp_path, monkeypatch):
-    for name in list(os.environ):
-        if name.startswith("LMS_") and name != "LMS_TEST_DATABASE_URL":
-            monkeypatch.delenv(name)
-    shared = os.environ.get("LMS_TEST_DATABASE_URL")
-    if shared:
-        parsed = make_url(shared)
-        url = parsed.set(database=parsed.database + "_accountscli").render_as_string(
-            hide_password=False)
-        recreate_postgres_database(url)
-    else:
-        url = "sqlite:///" + str(tmp_path / "cli.sqlite")
-    path = tmp_path / "lms.ini"
-    path.write_text(INI_TEMPLATE.format(url=url))
-    return str(path), url
-
-
-def test_record_verification_command(cli_ini):
-    ini, url = cli_ini
-
-    def run(*args):
-        return CliRunner().invoke(cli.main, ["--ini", ini, *args])
-
-    assert run("migrate").exit_code == 0
-    result = run("create-user", "alice", "alice@example.com", "--password", "pw-12345678")
+def test_record_verification_command(run_cli, cli_database_url):
+    assert run_cli("migrate").exit_code == 0
+    result = run_cli("create-user", "alice", "alice@example.com", "--password", "pw-12345678")
     assert result.exit_code == 0, result.output
-    result = run("record-verification", "alice", "--status", "approved", "--name", "Alice L",
-                 "--expires", "2030-01-02")
+    result = run_cli("record-verification", "alice", "--status", "approved", "--name",
+                     "Alice L", "--expires", "2030-01-02")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("recorded manual verification ")
     assert "for 'alice': approved, expires 2030-01-02T00:00:00Z" in result.output
-    result = run("record-verification", "alice", "--status", "denied", "--type", "sso",
-                 "--reason", "mismatch")
+    result = run_cli("record-verification", "alice", "--status", "denied", "--type", "sso",
+                     "--reason", "mismatch")
     assert result.exit_code == 0, result.output
-    engine = make_engine({"sqlalchemy.url": url})
+    engine = make_engine({"sqlalchemy.url": cli_database_url})
     with engine.connect() as conn:
         rows = conn.execute(select(VerificationAttempt.verification_type,
                                    VerificationAttempt.status, VerificationAttempt.name,
@@ -230,9 +192,9 @@ def test_record_verification_command(cli_ini):
     engine.dispose()
     assert [tuple(row) for row in rows] == [(MANUAL, "approved", "Alice L", ""),
                                             (SSO, "denied", "", "mismatch")]
-    result = run("record-verification", "ghost", "--status", "approved")
+    result = run_cli("record-verification", "ghost", "--status", "approved")
     assert result.exit_code == 1 and "no user named 'ghost'" in result.output
-    result = run("record-verification", "alice", "--status", "maybe")
+    result = run_cli("record-verification", "alice", "--status", "maybe")
     assert result.exit_code == 2
-    result = run("record-verification", "alice", "--status", "approved", "--expires", "soon")
+    result = run_cli("record-verification", "alice", "--status", "approved", "--expires", "soon")
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
