@@ -115,6 +115,33 @@ def visible_blocks(structure, course, context):
     return visible
 
 
+def hidden_after_due(course, node, now):
+    """``hide_after_due`` once the due date (self-paced: the course end) has passed."""
+    from lms.timeutil import aware
+
+    if not node.get("hide_after_due"):
+        return False
+    hidden_date = aware(course.end) if course.self_paced else node.get("due")
+    return hidden_date is not None and now >= hidden_date
+
+
+def without_hidden_after_due(structure, course, context, visible):
+    """Open edX's HiddenContentTransformer (blocks API): drop subtrees hidden after due.
+
+    Course staff keep them. The outline and courseware mark such content
+    inaccessible instead, so this is a separate step.
+    """
+    if context.is_staff:
+        return visible
+    now = context.now or utcnow()
+    hidden = set()
+    for key in visible:
+        if key not in hidden and hidden_after_due(course, structure.blocks[key], now):
+            hidden.add(key)
+            hidden.update(structure.descendants(key))
+    return visible - hidden
+
+
 def _block_allowed(node, context, groups, days_early):
     if node.get("visible_to_staff_only"):
         return False

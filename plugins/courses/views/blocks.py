@@ -31,7 +31,12 @@ from lms.settings import as_bool
 from lms.timeutil import utcnow
 from lms.users import get_by_username
 from plugins.courses import api, blocks
-from plugins.courses.access import UserContext, user_context, visible_blocks
+from plugins.courses.access import (
+    UserContext,
+    user_context,
+    visible_blocks,
+    without_hidden_after_due,
+)
 from plugins.courses.models import Asset, Block, Course
 
 SERVICE_OPTIONS = {"auth": STANDARD_AUTH, "errors": "developer", "anonymous": True}
@@ -343,7 +348,11 @@ def render_blocks(request):
         raise _not_found(key)
     params = blocks_params(request.validated)
     context = viewer.context
-    visible = None if context is None else visible_blocks(structure, course, context)
+    if context is None:
+        visible = None
+    else:
+        visible = without_hidden_after_due(
+            structure, course, context, visible_blocks(structure, course, context))
 
     completions = resume_key = None
     user = None if context is None else context.user

@@ -24,6 +24,7 @@ from lms.service import Service, colander_querystring_validator
 from lms.timeutil import aware, isoformat, utcnow
 from lms.users import get_by_username
 from plugins.courses import api, serializers
+from plugins.courses.access import hidden_after_due
 from plugins.courses.models import Celebration
 from plugins.courses.render import (
     course_key_of_usage,
@@ -274,14 +275,6 @@ def sequence_items(structure, node, visible, context, completions):
             item["complete"] = vertical_is_complete(structure, child_key, visible, completions)
         items.append(item)
     return items
-
-
-def hidden_after_due(course, node, now):
-    """``hide_after_due`` once the due date (self-paced: the course end) has passed."""
-    if not node.get("hide_after_due"):
-        return False
-    hidden_date = aware(course.end) if course.self_paced else node.get("due")
-    return hidden_date is not None and now >= hidden_date
 
 
 @sequence_metadata.get()

@@ -537,3 +537,20 @@ def test_deprecated_i4x_key_is_read_in_its_course_run(app, course, staff):
     assert get(app, f"{V1}i4x://edX/Demo/html/intro/", {"all_blocks": "true"}, staff,
                status=400).json == {"field_errors": {"usage_key": {
                    "developer_message": "'i4x://edX/Demo/html/intro/' is not a valid usage key."}}}
+
+
+def test_hide_after_due_hides_past_due_content_from_learners(app, db, learner, staff):
+    past = datetime(2021, 1, 1, tzinfo=timezone.utc)
+    make_course(db, Node("course", "course", display_name="Due", children=[
+        Node("chapter", "week1", children=[
+            Node("sequential", "exam", hide_after_due=True, due=past, children=[
+                Node("vertical", "questions")]),
+            Node("sequential", "open", hide_after_due=True, due=FUTURE, children=[
+                Node("vertical", "later")]),
+        ])]))
+    enroll(learner)
+    seen = get(app, tree(), {"username": "learner", "depth": "all"}, learner).json["blocks"]
+    assert key("sequential", "exam") not in seen and key("vertical", "questions") not in seen
+    assert key("sequential", "open") in seen and key("vertical", "later") in seen
+    everything = get(app, tree(), {"all_blocks": "true", "depth": "all"}, staff).json["blocks"]
+    assert key("sequential", "exam") in everything and key("vertical", "questions") in everything
