@@ -167,11 +167,17 @@ def _user_from_jwt(request, payload):
         # edx-drf-extensions get_or_creates the user; claims never modify existing users.
         from lms.users import create_user
 
-        user = create_user(
-            request, username=username,
-            email=payload.get("email") or f"{username}@jwt-user.invalid",
-            name=payload.get("name") or "", password=None,
-        )
+        placeholder = f"{username}@jwt-user.invalid"
+        email = payload.get("email") or placeholder
+        hooks = request.registry["lms.plugin_manager"].hook
+        if hooks.lms_identity_retired(dbsession=db, settings=request.registry.settings,
+                                      username=username, email=email):
+            # A token outliving its retired owner must not bring the person back.
+            raise _jwt_error("Invalid token.")
+        if db.scalar(select(User.id).where(User.email == email)) is not None:
+            email = placeholder  # the address belongs to another account
+        user = create_user(request, username=username, email=email,
+                           name=payload.get("name") or "", password=None)
     return user
 
 

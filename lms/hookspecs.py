@@ -218,3 +218,15 @@ def lms_username_replaced(dbsession, user_id, old_username, new_username):
     A plugin that stores usernames (rather than user ids) updates its rows
     here; raise to make the replacement count as failed (it is rolled back).
     """
+
+
+@hookspec(firstresult=True)
+def lms_identity_retired(dbsession, settings, username, email):
+    """Return True when ``username`` or ``email`` belonged to a retired account.
+
+    The core asks before creating a user from a JWT it has never seen (as
+    edx-drf-extensions does), so a token that outlived its retired owner
+    cannot bring the person's identity back. ``settings`` are the app's
+    settings (retirement salts live there). Answered by the plugin that owns
+    retirement; no answer means "not retired".
+    """

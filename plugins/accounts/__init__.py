@@ -79,3 +79,11 @@ def lms_user_created(dbsession, user):
     from plugins.accounts.views.user_tours import create_user_tour
 
     create_user_tour(dbsession, user)
+
+
+@hookimpl
+def lms_identity_retired(dbsession, settings, username, email):
+    from plugins.accounts import api
+
+    return (api.is_username_retired(dbsession, settings, username)
+            or api.is_email_retired(dbsession, settings, email))

@@ -39,3 +39,30 @@ def test_retired_identities_are_hashed_and_detected(app, db):
     create_user(db, retired, email=api.retired_email(settings, "a@example.com"))
     assert api.is_username_retired(db, settings, "alice")
     assert api.is_email_retired(db, settings, "A@example.com")
+
+
+def test_jwt_of_a_retired_identity_does_not_recreate_it(app, db):
+    from lms.models import User
+    from lms.testing import jwt_headers
+
+    settings = app.registry.settings
+    create_user(db, api.retired_username(settings, "gone"),
+                email=api.retired_email(settings, "gone@example.com"))
+    ghost = User(username="gone", email="gone@example.com", anonymous_id="b" * 32,
+                 is_active=True, is_staff=False, is_superuser=False, name="Gone")
+    response = app.get("/api/user/v1/me", headers=jwt_headers(app, ghost), status=401)
+    assert response.json == {"detail": "Invalid token."}
+    assert db.scalar(select(User.id).where(User.username == "gone")) is None
+
+
+def test_jwt_for_a_new_user_with_a_taken_email_gets_a_placeholder(app, db):
+    from lms.models import User
+    from lms.testing import jwt_headers
+
+    create_user(db, "owner", email="shared@example.com")
+    newcomer = User(username="newcomer", email="shared@example.com", anonymous_id="c" * 32,
+                    is_active=True, is_staff=False, is_superuser=False, name="")
+    assert app.get("/api/user/v1/me", headers=jwt_headers(app, newcomer)).json == {
+        "username": "newcomer"}
+    assert db.scalar(select(User.email).where(User.username == "newcomer")) == \
+        "newcomer@jwt-user.invalid"
