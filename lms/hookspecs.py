@@ -230,3 +230,14 @@ def lms_identity_retired(dbsession, settings, username, email):
     settings (retirement salts live there). Answered by the plugin that owns
     retirement; no answer means "not retired".
     """
+
+
+@hookspec(firstresult=True)
+def lms_get_enrollments(dbsession, user_id, course_keys):
+    """Batch form of :func:`lms_get_enrollment` for list endpoints.
+
+    Return ``{course_key_string: enrollment dict or None}`` for every key in
+    ``course_keys`` (CourseKeys), in one query, or None when not implemented
+    (callers then ask ``lms_get_enrollment`` per course). The plugin that owns
+    enrollments should answer both, so lists keep a fixed number of queries.
+    """

@@ -291,6 +291,23 @@ class CatalogAccess:
                 course_key=parse_course_key(course.course_key))
         return self._enrollments[course.course_key]
 
+    def prefetch_enrollments(self, courses):
+        """Ask for the user's enrollments in ``courses`` at once (``lms_get_enrollments``).
+
+        Without a batch answer, :meth:`enrollment` falls back to one
+        ``lms_get_enrollment`` call per course that needs it.
+        """
+        if self.user is None or not courses:
+            return
+        hooks = self.request.registry["lms.plugin_manager"].hook
+        answer = hooks.lms_get_enrollments(
+            dbsession=self.request.dbsession, user_id=self.user.id,
+            course_keys=[parse_course_key(course.course_key) for course in courses])
+        if answer is None:
+            return
+        for course in courses:
+            self._enrollments[course.course_key] = answer.get(course.course_key)
+
     def is_enrolled(self, course):
         enrollment = self.enrollment(course)
         return bool(enrollment and enrollment.get("is_active"))
@@ -398,6 +415,7 @@ def get_course_list(request):
         # In Python: SQL lower() differs between databases for non-ASCII text.
         candidates = [course for course in candidates if course.org.casefold() == org]
     access = CatalogAccess(request, user)
+    access.prefetch_enrollments(candidates)
     wanted = {CATALOG_PERMISSION} | query["permissions"]
     visible = [course for course in candidates if access.has_all(sorted(wanted), course)]
     if query["search_term"]:

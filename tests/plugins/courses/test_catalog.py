@@ -654,3 +654,26 @@ def test_course_ids_throttle(app_factory, db, learner):
     throttled.get(IDS, {"role": "staff"}, headers=jwt_headers(throttled, learner), status=429)
     # Its bucket is not the course list's.
     throttled.get(LIST, headers=jwt_headers(throttled, learner))
+
+
+def test_list_asks_enrollments_in_one_batch_when_answered(app, db, learner, enrollments):
+    """With ``lms_get_enrollments`` answered, no per-course enrollment question is asked."""
+    batch_calls = []
+
+    @hookimpl
+    def lms_get_enrollments(dbsession, user_id, course_keys):
+        batch_calls.append([str(key) for key in course_keys])
+        return {str(key): enrollments.ENROLLMENTS.get((user_id, str(key)))
+                for key in course_keys}
+
+    enrollments.lms_get_enrollments = lms_get_enrollments
+    # Re-register the module so pluggy sees the hook implementation added above.
+    app.registry["lms.plugin_manager"].unregister(name="testenrollments")
+    app.registry["lms.plugin_manager"].register(enrollments, name="testenrollments")
+    for number in range(4):
+        small(db, f"course-v1:edX+B{number}+1", enrollment_end=days(-1))
+    body = app.get(LIST, {"username": "learner"},
+                         headers=jwt_headers(app, learner)).json
+    assert body["pagination"]["count"] == 4
+    assert len(batch_calls) == 1 and len(batch_calls[0]) == 4
+    assert enrollments.calls == []
