@@ -43,6 +43,24 @@ class StrictInteger(colander.Integer):
         return int(cstruct)
 
 
+class StrictBoolean(colander.SchemaType):
+    """A JSON ``true``/``false`` only: no strings, numbers or lists.
+
+    ``null_is_missing``: a JSON ``null`` counts as not given.
+    """
+
+    def __init__(self, null_is_missing=False):
+        super().__init__()
+        self.null_is_missing = null_is_missing
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null or (cstruct is None and self.null_is_missing):
+            return colander.null
+        if not isinstance(cstruct, bool):
+            raise colander.Invalid(node, "Must be a valid boolean.")
+        return cstruct
+
+
 class StrictString(colander.String):
     """A string that refuses numbers, lists and objects in JSON bodies."""
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth import JWT, SESSION_STRICT
-from lms.schemas import StrictMapping
+from lms.schemas import StrictBoolean, StrictMapping
 from lms.service import Service
 from plugins.accounts.models import Demographics
 from plugins.accounts.views.preferences import drf_validated, request_data
@@ -26,19 +26,8 @@ demographics_status = Service("accounts.demographics_status",
                               auth=(JWT, SESSION_STRICT))
 
 
-class JsonBoolean(colander.SchemaType):
-    """Only a JSON ``true`` or ``false`` (upstream checks ``isinstance(value, bool)``)."""
-
-    def deserialize(self, node, cstruct):
-        if cstruct is colander.null:
-            return cstruct
-        if not isinstance(cstruct, bool):
-            raise colander.Invalid(node, "Must be a valid boolean.")
-        return cstruct
-
-
 class StatusBody(StrictMapping):
-    show_call_to_action = colander.SchemaNode(JsonBoolean(),
+    show_call_to_action = colander.SchemaNode(StrictBoolean(),
                                               missing_msg="This field is required.")
 
 

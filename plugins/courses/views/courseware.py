@@ -19,7 +19,7 @@ from lms import auth
 from lms.errors import APIError, developer, not_found
 from lms.keys import parse_course_key, parse_usage_key
 from lms.routing import COURSE_KEY, USAGE_ID
-from lms.schemas import StrictMapping
+from lms.schemas import StrictBoolean, StrictMapping
 from lms.service import Service, colander_querystring_validator
 from lms.timeutil import aware, isoformat, utcnow
 from lms.users import get_by_username
@@ -365,20 +365,10 @@ def get_resume(request):
 
 # -- POST /api/courseware/celebration/{course_key_string} ---------------------------------------
 
-class JSONBoolean(colander.SchemaType):
-    """A JSON boolean; null counts as not given (upstream pops the key with a None default)."""
-
-    def deserialize(self, node, cstruct):
-        if cstruct is colander.null or cstruct is None:
-            return colander.null
-        if not isinstance(cstruct, bool):
-            raise colander.Invalid(node, "Must be a valid boolean.")
-        return cstruct
-
-
 class CelebrationBody(StrictMapping):
-    first_section = colander.SchemaNode(JSONBoolean(), missing=None)
-    weekly_goal = colander.SchemaNode(JSONBoolean(), missing=None)
+    # null counts as not given: upstream pops each key with a None default.
+    first_section = colander.SchemaNode(StrictBoolean(null_is_missing=True), missing=None)
+    weekly_goal = colander.SchemaNode(StrictBoolean(null_is_missing=True), missing=None)
 
 
 @celebration.post()
