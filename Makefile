@@ -1,6 +1,7 @@
 # openlms developer commands.
 #   make run    install into .venv, migrate + create an admin and an OAuth client, serve on :18000
 #   make test   the whole test suite on SQLite, then on PostgreSQL (127.0.0.1:5432)
+#   make fuzz   a longer contract fuzzing run (FUZZ_EXAMPLES examples per operation)
 
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +16,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PACKAGING := pyproject.toml setup.cfg $(wildcard $(EXAMPLE_PLUGIN)/pyproject.toml $(EXAMPLE_PLUGIN)/setup.cfg)
 
-.PHONY: run test test-sqlite test-postgres clean
+.PHONY: run test test-sqlite test-postgres fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +66,11 @@ test-postgres: $(TEST_STAMP)
 		echo "!! Start PostgreSQL (see .ci/run) and run 'make test' again."; \
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	fi
+
+# tests/fuzz runs in 'make test' with a few examples per operation; this runs it longer.
+FUZZ_EXAMPLES ?= 100
+fuzz: $(TEST_STAMP)
+	LMS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/fuzz
 
 clean:
 	rm -rf $(VENV) build dist

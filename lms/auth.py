@@ -12,13 +12,16 @@ import hmac
 import secrets
 import string
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from lms import tokens
 from lms.errors import NOT_AUTHENTICATED, APIError
 from lms.models import LoginSession, OAuthAccessToken, User
 from lms.timeutil import utcnow
+from lms.users import NAME_MAX_LENGTH, is_storable_text, is_storable_username
 
 JWT = "jwt"
 BEARER = "bearer"
@@ -104,29 +107,111 @@ def unmask_csrf(token):
     return "".join(CSRF_CHARS[x - y] for x, y in pairs)
 
 
+# Django's CsrfViewMiddleware reasons (upstream's 403 bodies quote them).
+REASON_BAD_ORIGIN = "Origin checking failed - {} does not match any trusted origins."
+REASON_NO_REFERER = "Referer checking failed - no Referer."
+REASON_BAD_REFERER = "Referer checking failed - {} does not match any trusted origins."
+REASON_MALFORMED_REFERER = "Referer checking failed - Referer is malformed."
+REASON_INSECURE_REFERER = "Referer checking failed - Referer is insecure while host is secure."
+
+
+def csrf_failed(reason):
+    return APIError(403, {"detail": f"CSRF Failed: {reason}"})
+
+
+def is_same_domain(host, pattern):
+    """Django's is_same_domain: ``pattern`` is a host, or ``.example.com`` for it and its
+    subdomains."""
+    if not pattern:
+        return False
+    host, pattern = host.lower(), pattern.lower()
+    if pattern.startswith("."):
+        return host.endswith(pattern) or host == pattern[1:]
+    return host == pattern
+
+
+def _request_netloc(request):
+    # host_url is scheme://host with a default port dropped, as browsers send Origin.
+    return urlsplit(request.host_url).netloc
+
+
+def _split(url):
+    try:
+        return urlsplit(url)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return None
+
+
+def _origin_verified(request, trusted_origins, origin):
+    if origin == request.host_url or origin in trusted_origins:
+        return True
+    parts = _split(origin)
+    if parts is None:
+        return False
+    # "https://*.example.com" trusts every subdomain, as in CSRF_TRUSTED_ORIGINS.
+    wildcards = [_split(trusted) for trusted in trusted_origins if "*" in trusted]
+    return any(trusted is not None and trusted.scheme == parts.scheme
+               and is_same_domain(parts.netloc, trusted.netloc.lstrip("*"))
+               for trusted in wildcards)
+
+
+def _check_referer(request, config):
+    """Django's strict Referer check for secure requests that carry no Origin."""
+    referer = request.headers.get("Referer")
+    if referer is None:
+        raise csrf_failed(REASON_NO_REFERER)
+    parts = _split(referer)
+    if parts is None or not parts.scheme or not parts.netloc:
+        raise csrf_failed(REASON_MALFORMED_REFERER)
+    if parts.scheme != "https":
+        raise csrf_failed(REASON_INSECURE_REFERER)
+    trusted = [_split(origin) for origin in config.csrf_trusted_origins]
+    if any(origin is not None and is_same_domain(parts.netloc, origin.netloc.lstrip("*"))
+           for origin in trusted):
+        return
+    if config.cookie_domain:
+        # The CSRF cookie's domain (with its subdomains) is trusted, as in Django.
+        good_referer = config.cookie_domain
+        if request.host_port not in ("443", "80"):
+            good_referer = f"{good_referer}:{request.host_port}"
+    else:
+        good_referer = _request_netloc(request)
+    if not is_same_domain(parts.netloc, good_referer):
+        raise csrf_failed(REASON_BAD_REFERER.format(parts.geturl()))
+
+
 def check_csrf(request):
-    """Raise 403 as Django's CsrfViewMiddleware would (DRF's enforce_csrf)."""
+    """Raise 403 as Django's CsrfViewMiddleware would (DRF's enforce_csrf).
+
+    A request is secure when its WSGI scheme is https: the server sets it, and
+    only a reverse proxy the server trusts may set it from X-Forwarded-Proto
+    (waitress' ``trusted_proxy`` and ``trusted_proxy_headers``, see production.ini).
+    The application itself never reads X-Forwarded-Proto.
+    """
     if request.method in SAFE_METHODS:
         return
     config = request.registry["lms.auth_config"]
     origin = request.headers.get("Origin")
-    if origin and origin != request.host_url and origin not in config.csrf_trusted_origins:
-        raise APIError(403, {"detail": f"CSRF Failed: Origin checking failed - {origin} "
-                                       "does not match any trusted origins."})
+    if origin is not None:
+        if not _origin_verified(request, config.csrf_trusted_origins, origin):
+            raise csrf_failed(REASON_BAD_ORIGIN.format(origin))
+    elif request.scheme == "https":
+        _check_referer(request, config)
     cookie = request.cookies.get(config.csrf_cookie_name)
     if not cookie or unmask_csrf(cookie) is None:
-        raise APIError(403, {"detail": "CSRF Failed: CSRF cookie not set."})
+        raise csrf_failed("CSRF cookie not set.")
     supplied = request.headers.get("X-CSRFToken")
     if supplied is None and request.content_type in (
         "application/x-www-form-urlencoded", "multipart/form-data"
     ):
-        supplied = request.POST.get("csrfmiddlewaretoken")
+        from lms.request import form_fields  # Django's request.POST: bad bodies are a 400
+
+        supplied = form_fields(request).get("csrfmiddlewaretoken")
     if not supplied:
-        raise APIError(403, {"detail": "CSRF Failed: CSRF token missing."})
+        raise csrf_failed("CSRF token missing.")
     unmasked = unmask_csrf(supplied)
     if unmasked is None or not hmac.compare_digest(unmasked, unmask_csrf(cookie)):
-        raise APIError(403, {"detail": "CSRF Failed: CSRF token from the 'X-Csrftoken' "
-                                       "HTTP header incorrect."})
+        raise csrf_failed("CSRF token from the 'X-Csrftoken' HTTP header incorrect.")
 
 
 def ensure_csrf_cookie(request):
@@ -159,16 +244,71 @@ def _jwt_error(message):
     return APIError(401, {"detail": message}, {"WWW-Authenticate": 'JWT realm="api"'})
 
 
-def _user_from_jwt(request, payload):
+def _is_optional(payload, name, kind):
+    value = payload.get(name)
+    return value is None or (isinstance(value, kind) and not (
+        kind is not bool and isinstance(value, bool)))
+
+
+def _is_string_list(payload, name):
+    value = payload.get(name)
+    return value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def _claims_have_types(payload):
+    """The claims the LMS reads have the types edx-drf-extensions mints them with.
+
+    A signed token is trusted for who it names, not for being well-formed: a list
+    where a flag is expected must not become a truthy "restricted", a 500 or a row.
+    """
+    return (
+        all(_is_optional(payload, name, str) for name in ("email", "name", "grant_type", "sub"))
+        and all(_is_optional(payload, name, bool) for name in (
+            "administrator", "superuser", "email_verified", "is_restricted"))
+        and all(_is_string_list(payload, name) for name in ("scopes", "filters", "roles"))
+        and _is_optional(payload, "user_id", int)
+        and all(isinstance(payload.get(name), (int, float)) and not isinstance(
+            payload.get(name), bool) for name in ("exp", "iat"))
+    )
+
+
+def _jwt_username(payload):
+    """The username claim (edx-drf-extensions' order), or None when it is unusable."""
     username = payload.get("preferred_username") or payload.get("username")
+    return username if is_storable_username(username) else None
+
+
+def _user_retrieval_failed(username):
+    # edx-drf-extensions' AuthenticationFailed when its get_or_create fails.
+    return _jwt_error(f"[edx-drf-extensions] User retrieval failed for username {username}.")
+
+
+def _user_from_jwt(request, payload):
+    """The token's user; created on first sight (get-or-create), as upstream does.
+
+    Raises the JWT 401 when a claim has the wrong type, or when a user would have
+    to be created from claims that registration would refuse (username, email, name).
+    """
+    if not _claims_have_types(payload):
+        raise _jwt_error("Invalid token.")
+    username = _jwt_username(payload)
+    if username is None:
+        raise _user_retrieval_failed(payload.get("preferred_username") or payload.get("username"))
     db = request.dbsession
     user = db.scalar(select(User).where(User.username == username))
     if user is None:
         # edx-drf-extensions get_or_creates the user; claims never modify existing users.
-        from lms.users import create_user
+        from lms.users import UserError, create_user, is_plausible_email, validate_username
 
         placeholder = f"{username}@jwt-user.invalid"
         email = payload.get("email") or placeholder
+        name = payload.get("name") or ""
+        try:
+            validate_username(username)
+        except UserError:
+            raise _user_retrieval_failed(username)
+        if not is_plausible_email(email) or not is_storable_text(name, NAME_MAX_LENGTH):
+            raise _user_retrieval_failed(username)
         hooks = request.registry["lms.plugin_manager"].hook
         if hooks.lms_identity_retired(dbsession=db, settings=request.registry.settings,
                                       username=username, email=email):
@@ -176,8 +316,14 @@ def _user_from_jwt(request, payload):
             raise _jwt_error("Invalid token.")
         if db.scalar(select(User.id).where(User.email == email)) is not None:
             email = placeholder  # the address belongs to another account
-        user = create_user(request, username=username, email=email,
-                           name=payload.get("name") or "", password=None)
+        try:
+            with db.begin_nested():
+                user = create_user(request, username=username, email=email, name=name,
+                                   password=None)
+        except IntegrityError:  # a concurrent request created it (or took the address)
+            user = db.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise _user_retrieval_failed(username)
     return user
 
 
@@ -209,6 +355,8 @@ def _auth_jwt(request):
             payload = tokens.decode(config, f"{header_payload}.{signature}")
         except tokens.TokenError:
             return None  # a bad cookie is forgiven: the session may still authenticate
+        if not _claims_have_types(payload) or _jwt_username(payload) is None:
+            return None  # malformed claims in a cookie are forgiven likewise
         check_csrf(request)
         return Authentication(_user_from_jwt(request, payload), "jwt_cookie", jwt_payload=payload)
     return None

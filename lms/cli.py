@@ -345,6 +345,38 @@ def create_user_command(environment, username, email, password, staff, superuser
     click.echo(message)
 
 
+SERVICE_EMAIL_DOMAIN = "service.invalid"  # reserved TLD: no mail ever reaches it
+
+
+def service_accounts(environment):
+    """``{service: username}`` declared by the enabled plugins (``lms_service_accounts``)."""
+    found = {}
+    hook = environment.registry["lms.plugin_manager"].hook.lms_service_accounts
+    for answer in hook(registry=environment.registry):
+        found.update({service: username for service, username in (answer or {}).items()
+                      if username})
+    return found
+
+
+def service_user(environment, db, service, username):
+    """``(user, created)``: the locked service account, created when missing.
+
+    An existing account is used only when it is active staff: a namesake someone
+    registered must not receive the service's credentials.
+    """
+    from lms.users import get_by_username
+
+    user = get_by_username(db, username)
+    if user is None:
+        email = f"{username}@{SERVICE_EMAIL_DOMAIN}"
+        return make_user(environment, db, username, email, password=None, staff=True), True
+    if not (user.is_active and user.is_staff):
+        raise click.ClickException(
+            f"user {username!r} exists but is not active staff, so it is not the {service} "
+            "service; check who created it (rename or delete it), then run this again")
+    return user, False
+
+
 def make_oauth_client(db, *, name, user, grant_type, client_id=None, client_secret=None,
                       public=False, scopes=None, redirect_uris=""):
     from lms.models import OAuthApplication
@@ -365,7 +397,9 @@ def make_oauth_client(db, *, name, user, grant_type, client_id=None, client_secr
 
 @main.command("create-oauth-client")
 @click.argument("name")
-@click.option("--user", "username", required=True, help="The user who owns the client.")
+@click.option("--user", "username", help="The user who owns the client.")
+@click.option("--service", help="Or a service account declared by a plugin (e.g. retirement): "
+                                "created locked (staff, no password) when missing.")
 @click.option("--grant-type", type=click.Choice(GRANT_TYPES), default="client-credentials",
               show_default=True)
 @click.option("--client-id", help="Default: generated.")
@@ -376,11 +410,23 @@ def make_oauth_client(db, *, name, user, grant_type, client_id=None, client_secr
               help="A redirect URI (repeatable; authorization-code clients).")
 @click.option("--json", "as_json", is_flag=True, help="Print {client_id, client_secret} as JSON.")
 @pass_environment
-def create_oauth_client(environment, name, username, grant_type, client_id, client_secret,
-                        public, scopes, redirect_uris, as_json):
+def create_oauth_client(environment, name, username, service, grant_type, client_id,
+                        client_secret, public, scopes, redirect_uris, as_json):
     """Create an OAuth2 client; its secret is shown only now."""
+    if bool(username) == bool(service):
+        raise click.UsageError("give either --user USERNAME or --service SERVICE")
+    services = service_accounts(environment) if service else {}
+    if service and service not in services:
+        raise click.ClickException(
+            f"no enabled plugin declares a service {service!r} "
+            f"(services: {', '.join(sorted(services)) or 'none'})")
+    created = False
     with environment.session() as db:
-        user = find_user(db, username)
+        if service:
+            username = services[service]
+            user, created = service_user(environment, db, service, username)
+        else:
+            user = find_user(db, username)
         application, secret = make_oauth_client(
             db, name=name, user=user, grant_type=grant_type, client_id=client_id,
             client_secret=client_secret, public=public, scopes=list(scopes) or None,
@@ -389,6 +435,8 @@ def create_oauth_client(environment, name, username, grant_type, client_id, clie
     if as_json:
         click.echo(json.dumps(result))
         return
+    if created:
+        click.echo(f"created service user {username!r} for {service} (staff, no password)")
     click.echo(f"created OAuth client {name!r} ({grant_type}) for {username!r}")
     click.echo(f"client_id:     {result['client_id']}")
     if secret:
@@ -544,7 +592,8 @@ def coverage(environment, operations_file, show):
 @click.option("--email", default="admin@example.com", show_default=True)
 @pass_environment
 def bootstrap(environment, username, email):
-    """Migrate, then create an admin superuser and an OAuth client (first run only)."""
+    """Migrate, then create an admin superuser and an OAuth client (first run only),
+    and the plugins' service accounts, locked (staff, no password)."""
     from lms.models import OAuthApplication
     from lms.users import get_by_username
 
@@ -580,9 +629,27 @@ def bootstrap(environment, username, email):
     else:
         click.echo(f"OAuth client {BOOTSTRAP_CLIENT_NAME!r} exists (client_id {client_id}; "
                    "its secret was shown when it was created)")
+    bootstrap_service_accounts(environment)
     with environment.session() as db:
         environment.registry["lms.plugin_manager"].hook.lms_bootstrap(
             registry=environment.registry, dbsession=db, echo=click.echo)
+
+
+def bootstrap_service_accounts(environment):
+    """Create the plugins' missing service accounts, locked (staff, no password)."""
+    for service, username in sorted(service_accounts(environment).items()):
+        try:
+            with environment.session() as db:
+                _, created = service_user(environment, db, service, username)
+        except click.ClickException as exc:  # a namesake: report it, change nothing
+            click.echo(f"warning: {exc.message}")
+            continue
+        if created:
+            click.echo(f"created service user {username!r} for {service} (staff, no password; "
+                       f"give it a client with `lms create-oauth-client NAME --service "
+                       f"{service}`)")
+        else:
+            click.echo(f"service user {username!r} for {service} exists")
 
 
 if __name__ == "__main__":  # pragma: no cover

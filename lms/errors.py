@@ -84,6 +84,19 @@ def permission_denied(style="drf", message=PERMISSION_DENIED):
     return detail(403, message)
 
 
+def body_error(status, message, style="drf"):
+    """A body the view cannot read (400 parse error, 415 media type) in ``style``.
+
+    DRF renders these as ``{"detail": ...}``; ``DeveloperErrorViewMixin`` views
+    as ``{"developer_message": ...}``; the enrollment API as ``{"message": ...}``.
+    """
+    if style == "developer":
+        return developer(status, message)
+    if style == "message":
+        return APIError(status, {"message": message})
+    return detail(status, message)
+
+
 def field_errors(errors, style="drf"):
     """Render ``{field: message}`` as a 400 APIError in the service's style."""
     if style == "drf":
@@ -127,15 +140,7 @@ def make_error_handler(style):
     """A Cornice ``error_handler`` rendering ``request.errors`` in ``style``."""
 
     def error_handler(request):
-        for error in request.errors:
-            description = str(error.get("description", ""))
-            if error.get("location") == "body" and description.startswith("Invalid JSON"):
-                message = "JSON parse error - " + description.split(":", 1)[-1].strip()
-                if style == "drf":
-                    return json_error(400, {"detail": message})
-                if style == "message":
-                    return json_error(400, {"message": message})
-                return json_error(400, {"developer_message": message})
+        # Unreadable bodies never get here: lms.request raises them in the style.
         return field_errors(_cornice_errors_to_dict(request), style).response()
 
     error_handler.style = style

@@ -172,6 +172,18 @@ def lms_cli_commands():
 
 
 @hookspec
+def lms_service_accounts(registry):
+    """Return ``{service: username}``: the accounts this plugin's endpoints trust by name.
+
+    A service account is global staff with an unusable password, so it acts only
+    through OAuth clients made for it and never logs in. ``lms bootstrap``
+    creates missing ones; ``lms create-oauth-client NAME --service SERVICE``
+    creates one (if missing) and a client for it. The plugin must still check,
+    on each request, that the account is active staff: a name alone grants nothing.
+    """
+
+
+@hookspec
 def lms_bootstrap(registry, dbsession, echo):
     """Prepare a new development instance (``lms bootstrap``, run by ``make run``).
 
@@ -240,4 +252,16 @@ def lms_get_enrollments(dbsession, user_id, course_keys):
     ``course_keys`` (CourseKeys), in one query, or None when not implemented
     (callers then ask ``lms_get_enrollment`` per course). The plugin that owns
     enrollments should answer both, so lists keep a fixed number of queries.
+    """
+
+
+@hookspec
+def lms_permission_matrix():
+    """Return this plugin's permission matrix: an :class:`lms.matrix.PluginMatrix`
+    (or a plain list of :class:`lms.matrix.Row`).
+
+    One row per served operation (each method of each service or route): how
+    to fill its path, query and body, and the answer class expected for each
+    role of :data:`lms.matrix.ROLES`. ``lms.testing``'s ``test_permission_matrix``
+    calls every operation as every role; an operation without a row fails.
     """

@@ -19,7 +19,6 @@ imported from django-oauth-toolkit (Django password hashes) still verify.
 """
 import base64
 import binascii
-import functools
 import hmac
 import json
 import secrets
@@ -35,7 +34,8 @@ from lms import tokens
 from lms.auth import token_digest
 from lms.errors import APIError, not_found
 from lms.models import OAuthAccessToken, OAuthApplication, OAuthRefreshToken, User
-from lms.passwords import hash_password, is_usable, verify_password
+from lms.lockout import LockoutPolicy, throttle_password_attempt
+from lms.passwords import burn_check, hash_password, is_usable, verify_password
 from lms.settings import as_int
 from lms.throttle import client_ip, enforce
 from lms.timeutil import utcnow
@@ -197,7 +197,9 @@ def invalid_request(description):
 
 def _form(request):
     # Only form bodies count: anything else reads as an empty form, as in oauthlib.
-    return request.POST
+    from lms.request import form_fields  # Django's request.POST: bad bodies are a 400
+
+    return form_fields(request)
 
 
 def _param(form, name):
@@ -299,31 +301,38 @@ def _wants_jwt(request, form):
     return token_type.lower() == "jwt"
 
 
-@functools.cache
-def _dummy_password_hash():
-    return hash_password(secrets.token_hex(16))
-
-
-def _authenticate_user(db, username, password):
+def _authenticate_user(request, username, password):
     """The user named (or with the email) ``username`` whose password matches; else None.
 
-    Inactive users are accepted, as upstream's AllowAllUsersModelBackend does.
+    Upstream's EdxOAuth2Validator: the username match first, then the email one;
+    inactive users are accepted, as its AllowAllUsersModelBackend does. The
+    password paths share the lockout and the login throttle (:mod:`lms.lockout`):
+    a locked or throttled attempt is refused like wrong credentials, every
+    refusal of an account counts towards its lockout, and every branch costs
+    one password hash verification.
     """
+    db = request.dbsession
+    policy = LockoutPolicy(request)
+    limited = throttle_password_attempt(request, username)
     candidates = []
     if "\x00" not in username:  # PostgreSQL refuses NUL in strings
         found = db.scalars(select(User).where(
             or_(User.username == username, User.email == username)))
-        # The username match first, then the email one (upstream's order).
         candidates = sorted(found, key=lambda user: user.username != username)
-    if not candidates:
-        verify_password(password, _dummy_password_hash())  # same cost as a real check
+    if not candidates or limited:
+        burn_check(password)
         return None
     for user in candidates:
+        if policy.is_locked_out(user):
+            burn_check(password)
+            continue
         ok, needs_rehash = verify_password(password, user.password)
         if ok:
             if needs_rehash:
                 user.password = hash_password(password)
+            policy.clear(user)
             return user
+        policy.increment(user)
     return None
 
 
@@ -411,9 +420,10 @@ def _grant_password(request, form):
         if not _param(form, name):
             raise invalid_request(f"Request is missing {name} parameter.")
     _reject_duplicates(form, ("grant_type", "username", "password", "scope"))
-    user = _authenticate_user(request.dbsession, form["username"], form["password"])
+    user = _authenticate_user(request, form["username"], form["password"])
     if user is None:
-        raise OAuthError("invalid_grant", "Invalid credentials given.")
+        # Upstream's answer when validate_user fails: wrong, unknown, locked or throttled.
+        return OAuthError("invalid_grant", "Invalid credentials given.").response()
     _check_grant_allowed(application, "password")
     requested = _requested_scopes(form)
     scopes = requested or list(DEFAULT_SCOPES)

@@ -3,21 +3,31 @@
 ``GET /api-docs/openapi.json`` describes the Cornice services registered in
 this app (so a disabled plugin's endpoints never appear); ``GET /api-docs/``
 is Swagger UI, served from the ``swagger-ui-bundle`` package (no CDN).
+
+Each operation comes from its view: the summary is the docstring's first line,
+the description the rest (reST markup rendered as plain text/Markdown), the
+parameters and request body come from the colander schema, and the responses
+from ``responses={...}`` on the ``Service`` or the view decorator, merged over
+defaults derived from the service (see :func:`default_responses` and
+docs/plugins.md).
 """
 import html
+import http
 import inspect
+import re
 
 import colander
-from cornice.validators import (
+from pyramid.exceptions import ConfigurationError
+from pyramid.httpexceptions import HTTPMovedPermanently
+from pyramid.response import Response
+
+from lms.service import (
     colander_body_validator,
     colander_headers_validator,
     colander_path_validator,
     colander_querystring_validator,
     colander_validator,
 )
-from pyramid.exceptions import ConfigurationError
-from pyramid.httpexceptions import HTTPMovedPermanently
-from pyramid.response import Response
 
 OPENAPI_VERSION = "3.0.3"
 SWAGGER_UI_STATIC = "api-docs/swagger-ui"
@@ -227,14 +237,248 @@ def _schema_locations(method, args):
         return {}
     schema = _instantiate(schema)
     validators = list(args.get("validators") or ())
-    for validator, location in _LOCATION_VALIDATORS.items():
-        if validator in validators:
+    for validator in validators:
+        location = _LOCATION_VALIDATORS.get(validator) or getattr(validator, "location", None)
+        if location:
             return {location: schema}
     children = {child.name: child for child in getattr(schema, "children", ())}
-    if colander_validator in validators or set(children) & {"body", "querystring", "path"}:
+    if colander_validator in validators or any(
+            getattr(v, "__name__", "") == "colander_validator" for v in validators) or set(children) & {"body", "querystring", "path"}:
         return {name: node for name, node in children.items()
                 if name in ("body", "querystring", "path", "headers")}
     return {"querystring" if method in ("GET", "DELETE") else "body": schema}
+
+
+# -- responses -----------------------------------------------------------------
+
+class Body:
+    """One documented body: ``Body(schema, description, media_type)``.
+
+    ``schema`` is a JSON Schema dict, a colander schema (class or instance) or
+    ``None`` (no body); ``media_type`` one type or a tuple of them.
+    """
+
+    def __init__(self, schema=None, description=None, media_type="application/json"):
+        self.schema = schema
+        self.description = description
+        self.media_type = media_type
+
+
+HTML = Body({"type": "string"}, "An HTML page.", "text/html")
+# The description of a success without a body (an empty 200 or 201, as DRF's Response()).
+NO_BODY = "No body."
+
+SUCCESS_STATUSES = range(200, 400)
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+DEFAULT_DESCRIPTIONS = {
+    400: "Invalid input: a parameter, the request body or its encoding.",
+    401: "Not authenticated (no or invalid credentials).",
+    403: "Permission denied (also: a restricted JWT, a missing CSRF token).",
+    404: "Not found (also: a path parameter of the wrong shape).",
+    409: "Conflict with the current state.",
+    413: "The request body is too large.",
+    415: "Unsupported media type of the request body.",
+    429: "Too many requests (throttled).",
+}
+
+
+def default_responses(method, args, locations, path_params):
+    """``{status: description}`` every operation answers whatever its view does.
+
+    - 400 when a schema validates the query string or body, and for every body method
+      (an unreadable body is a 400 from :mod:`lms.request`);
+    - 401 (or DRF's 403 when the first authentication class is the session) when the
+      method is not open to anonymous callers;
+    - 403 when a restricted JWT is refused or the session needs a CSRF token;
+    - 404 when the path has parameters (a value of the wrong shape matches no route);
+    - 415 for body methods (a media type the view does not parse).
+    """
+    responses = {}
+    if set(locations) & {"querystring", "body", "headers"} or method in BODY_METHODS:
+        responses[400] = DEFAULT_DESCRIPTIONS[400]
+    authenticator = _authenticator(args)
+    if authenticator is not None and authenticator.classes:
+        if not authenticator.anonymous_allowed(method):
+            responses[unauthenticated_status(authenticator)] = DEFAULT_DESCRIPTIONS[401]
+        classes = set(authenticator.classes)
+        if (("jwt" in classes and not authenticator.accept_restricted)
+                or (method in UNSAFE_METHODS and classes & {"session", "session_strict"})):
+            responses[403] = DEFAULT_DESCRIPTIONS[403]
+    if path_params:
+        responses[404] = DEFAULT_DESCRIPTIONS[404]
+    if method in BODY_METHODS:
+        responses[415] = DEFAULT_DESCRIPTIONS[415]
+    return responses
+
+
+def unauthenticated_status(authenticator):
+    """401 with a ``WWW-Authenticate`` challenge, or DRF's 403 when the first class has none."""
+    if authenticator.style == "developer":
+        return 401
+    first = authenticator.classes[0] if authenticator.classes else None
+    return 401 if first in ("jwt", "bearer", "bearer_strict") else 403
+
+
+def requires_authentication(args, method):
+    """Whether an anonymous caller is refused (``args``: a service definition's)."""
+    authenticator = _authenticator(args)
+    return bool(authenticator is not None and authenticator.classes
+                and not authenticator.anonymous_allowed(method))
+
+
+def _body_schema(schema):
+    if schema is None or isinstance(schema, dict):
+        return schema
+    return node_schema(_instantiate(schema))
+
+
+def response_object(status, value):
+    """One OpenAPI response object from a declared value."""
+    if isinstance(value, str):
+        return {"description": value}
+    if not isinstance(value, Body):
+        value = Body(value)
+    description = value.description or _status_phrase(status)
+    response = {"description": description}
+    schema = _body_schema(value.schema)
+    if schema is not None:
+        types = (value.media_type,) if isinstance(value.media_type, str) else value.media_type
+        response["content"] = {media_type: {"schema": schema} for media_type in types}
+    return response
+
+
+def _status_phrase(status):
+    try:
+        return http.HTTPStatus(int(status)).phrase + "."
+    except ValueError:
+        return "Response."
+
+
+def operation_responses(service, method, args, locations, path_params, declared):
+    merged = dict(default_responses(method, args, locations, path_params))
+    removed = set()
+    for source in (getattr(service, "responses", None) or {}, declared or {}):
+        for status, value in source.items():
+            if value is None:
+                merged.pop(int(status), None)
+                removed.add(int(status))
+            else:
+                merged[int(status)] = value
+    # An operation that never succeeds (e.g. a bare 405, as upstream) says so with
+    # ``{200: None}`` or by declaring its 405.
+    if not any(status in SUCCESS_STATUSES or status == 405
+               for status in set(merged) | removed):
+        merged[204 if method == "DELETE" else 200] = _status_phrase(
+            204 if method == "DELETE" else 200)
+    return {str(status): response_object(status, value)
+            for status, value in sorted(merged.items())}
+
+
+# -- JSON Schema shorthands for response bodies -----------------------------------
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+NUMBER = {"type": "number"}
+BOOLEAN = {"type": "boolean"}
+DATETIME = {"type": "string", "format": "date-time"}
+ANY = {}
+ANY_OBJECT = {"type": "object"}
+EMPTY_OBJECT = {"type": "object", "maxProperties": 0}
+
+
+def nullable(schema):
+    """``schema`` or ``null``."""
+    return {**schema, "nullable": True} if schema else {}
+
+
+def array(items=ANY):
+    """An array of ``items`` (a JSON Schema or a colander schema)."""
+    return {"type": "array", "items": _body_schema(items)}
+
+
+def obj(properties=None, *, required=True, **extra):
+    """An object with ``properties``; all of them always present unless ``required``
+    is False or a list of names."""
+    schema = {"type": "object", "properties": dict(properties or {})}
+    names = list(schema["properties"]) if required is True else list(required or ())
+    if names:
+        schema["required"] = names
+    schema.update(extra)
+    return schema
+
+
+# ``query=`` of a view paginated by :func:`lms.pagination.page_number` without a schema.
+PAGE_QUERY = {"page": "Page number (1-based, or `last`).", "page_size": "Items per page."}
+
+
+def page_of(item):
+    """:func:`lms.pagination.page_number`'s page of ``item``."""
+    return obj({"next": nullable(STRING), "previous": nullable(STRING), "count": INTEGER,
+                "num_pages": INTEGER, "current_page": INTEGER, "start": INTEGER,
+                "results": array(item)})
+
+
+def namespaced_page_of(item):
+    """``page_number(..., namespaced=True)``: ``{"results", "pagination"}``."""
+    return obj({"results": array(item), "pagination": obj({
+        "next": nullable(STRING), "previous": nullable(STRING), "count": INTEGER,
+        "num_pages": INTEGER})})
+
+
+def cursor_page_of(item):
+    """:func:`lms.pagination.cursor`'s page of ``item``."""
+    return obj({"next": nullable(STRING), "previous": nullable(STRING),
+                "results": array(item)})
+
+
+# -- docstrings ---------------------------------------------------------------
+
+_REST_ROLE = re.compile(r":[\w.-]+(?::[\w.-]+)?:`(~?)([^`]*)`")
+_REST_LINK = re.compile(r"`([^`<]+?)\s*<([^>`]+)>`__?")
+_REST_REFERENCE = re.compile(r"`([^`]+)`__?")
+_REST_LITERAL = re.compile(r"``(.+?)``")
+_REST_DIRECTIVE = re.compile(r"^(\s*)\.\. (\w+)::\s*", re.MULTILINE)
+
+
+def _role(match):
+    target = match.group(2)
+    text, _, _ = target.partition(" <")
+    if "<" in target and target.endswith(">"):  # :ref:`text <target>`
+        return f"`{text.strip()}`" if match.group(1) else text.strip()
+    if match.group(1):  # ~a.b.C shows C
+        text = text.rsplit(".", 1)[-1]
+    return f"`{text}`"
+
+
+def plain_text(text):
+    """reST inline markup as Markdown/plain text: ``x`` and :role:`x` become `x`,
+    `text <url>`_ a Markdown link, `name`_ plain text, ``.. note::`` "Note:"."""
+    text = _REST_ROLE.sub(_role, text)
+    text = _REST_LINK.sub(lambda m: f"[{m.group(1)}]({m.group(2)})", text)
+    text = _REST_LITERAL.sub(lambda m: "\x00" + m.group(1) + "\x00", text)
+    text = _REST_REFERENCE.sub(lambda m: m.group(1), text)
+    text = text.replace("\x00", "`")
+    text = _REST_DIRECTIVE.sub(lambda m: f"{m.group(1)}{m.group(2).capitalize()}: ", text)
+    return re.sub(r"(\S)::$", r"\1:", text, flags=re.MULTILINE)
+
+
+def _query_declarations(query):
+    """Documentation-only query parameters: a colander mapping or ``{name: description}``."""
+    if query is None:
+        return []
+    if isinstance(query, dict):
+        return [{"name": name, "in": "query", "required": False, "description": text,
+                 "schema": {"type": "string"}} for name, text in query.items()]
+    parameters = []
+    for child in _instantiate(query).children:
+        parameter = {"name": child.name, "in": "query", "required": bool(child.required),
+                     "schema": node_schema(child)}
+        if child.description:
+            parameter["description"] = str(child.description)
+        parameters.append(parameter)
+    return parameters
 
 
 def _authenticator(args):
@@ -245,12 +489,11 @@ def _authenticator(args):
 
 
 def _operation(service, method, view, args, path_params):
-    doc = inspect.getdoc(view) or ""
+    doc = plain_text(inspect.getdoc(view) or "")
     summary, _, description = doc.partition("\n")
     operation = {
         "operationId": f"{service.name}.{method.lower()}",
         "tags": [service.name.split(".", 1)[0]],
-        "responses": {"default": {"description": "The Open edX response for this operation."}},
     }
     if summary:
         operation["summary"] = summary.strip()
@@ -277,12 +520,24 @@ def _operation(service, method, view, args, path_params):
             if child.description:
                 parameter["description"] = str(child.description)
             parameters.append(parameter)
+    declared = getattr(service, "openapi_declarations", {}).get(method, {})
+    names = {(p["name"], p["in"]) for p in parameters}
+    parameters += [p for p in _query_declarations(declared.get("query"))
+                   if (p["name"], "query") not in names]
     if parameters:
         operation["parameters"] = parameters
     if "body" in locations:
         operation["requestBody"] = {
             "required": bool(locations["body"].required),
             "content": {"application/json": {"schema": node_schema(locations["body"])}},
+        }
+    elif declared.get("body") is not None:  # a body the view parses itself
+        body = declared["body"]
+        if not isinstance(body, Body):
+            body = Body(body)
+        operation["requestBody"] = {
+            "required": False,
+            "content": {body.media_type: {"schema": _body_schema(body.schema) or {}}},
         }
     authenticator = _authenticator(args)
     if authenticator is not None:
@@ -293,6 +548,8 @@ def _operation(service, method, view, args, path_params):
         if anonymous is True or method in (anonymous or ()):
             security.append({})  # anonymous callers are accepted too
         operation["security"] = security
+    operation["responses"] = operation_responses(
+        service, method, args, locations, path_params, declared.get("responses"))
     return operation
 
 

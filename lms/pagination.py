@@ -6,7 +6,8 @@
   (``{"results": [...], "pagination": {...}}``).
 - :func:`cursor` — DRF ``CursorPagination`` (``next``/``previous``/``results``).
 
-Page-number pagination issues two queries (a count and the page); cursor
+Query parameters are read with :func:`lms.request.query_params` (a repeated
+parameter's last value wins, as in Django). Page-number pagination issues two queries (a count and the page); cursor
 pagination one (the page plus a one-row look-ahead).
 """
 import base64
@@ -17,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 from sqlalchemy import func, select
 
 from lms.errors import APIError
+from lms.request import query_params
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
@@ -33,7 +35,7 @@ def _url_with(request, **params):
 
 
 def _page_size(request, default, maximum):
-    raw = request.GET.get("page_size")
+    raw = query_params(request).get("page_size")
     if raw is None:
         return default
     try:
@@ -56,7 +58,7 @@ def page_number(request, stmt, serialize, *, default_size=DEFAULT_PAGE_SIZE,
     size = _page_size(request, default_size, max_size)
     count = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     num_pages = max(1, math.ceil(count / size))
-    raw_page = request.GET.get("page", "1")
+    raw_page = query_params(request).get("page", "1")
     try:
         page = num_pages if raw_page == "last" else int(raw_page)
     except ValueError:
@@ -103,7 +105,7 @@ def cursor(request, stmt, order_column, serialize, *, page_size=100, descending=
            honour_page_size=False):
     """Keyset pagination on a unique integer ``order_column`` (DRF CursorPagination)."""
     size = _page_size(request, page_size, None) if honour_page_size else page_size
-    token = request.GET.get("cursor")
+    token = query_params(request).get("cursor")
     position, reverse = (None, False) if not token else _decode_cursor(token)
     forward_desc = descending != reverse
     query = stmt

@@ -183,3 +183,18 @@ def hookimpl_of(info, hook_name):
     if function is None or not hasattr(function, hookspecs.PROJECT + "_impl"):
         return None
     return function
+
+
+def feature_toggles(registry):
+    """``[(module name, toggle dict)]``: every enabled plugin's ``lms_feature_toggles``.
+
+    The module is the one implementing the hook (the plugin's), as upstream's
+    toggle report names where each toggle is declared.
+    """
+    hook = registry["lms.plugin_manager"].hook.lms_feature_toggles
+    found = []
+    for implementation in hook.get_hookimpls():
+        module = getattr(implementation.plugin, "__name__", implementation.plugin_name)
+        for toggle in implementation.function(settings=registry.settings) or ():
+            found.append((module, toggle))
+    return found

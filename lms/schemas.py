@@ -72,6 +72,22 @@ class StrictString(colander.String):
         return cstruct
 
 
+def drf_validated(schema, data):
+    """Deserialize a parsed body as a DRF serializer validates ``request.data``:
+    null and non-objects are ``non_field_errors``, field errors ``{field: [message]}``."""
+    from lms.errors import APIError
+
+    if data is None:
+        raise APIError(400, {"non_field_errors": ["This field may not be null."]})
+    if not isinstance(data, dict):
+        raise APIError(400, {"non_field_errors": [
+            f"Invalid data. Expected a dictionary, but got {type(data).__name__}."]})
+    try:
+        return schema.deserialize(data)
+    except colander.Invalid as exc:
+        raise APIError(400, {name: [message] for name, message in exc.asdict().items()})
+
+
 class PaginationQuery(colander.MappingSchema):
     page = colander.SchemaNode(colander.String(), missing=colander.drop)
     page_size = colander.SchemaNode(colander.String(), missing=colander.drop)

@@ -6,19 +6,83 @@ It adds to Cornice:
 - per-service authentication classes, run before any other validator, that
   set ``request.authentication`` and ``request.user``;
 - anonymous access per method (``anonymous=("GET",)``) or service-wide;
-- the service's Open edX error style for validation errors.
+- the service's Open edX error style for validation errors;
+- Cornice's colander validators fed by :mod:`lms.request`, so bodies and query
+  strings are read as DRF reads them (never by Cornice's own JSON parsing).
 """
 import cornice
+from cornice.validators import _colander as cornice_colander
 from cornice.validators import (  # noqa: F401  (re-exported for plugins)
-    colander_body_validator,
-    colander_querystring_validator,
-    colander_validator,
+    colander_headers_validator,
+    colander_path_validator,
 )
 
 from lms import auth
 from lms.errors import ERROR_STYLES, APIError, make_error_handler
+from lms.request import DEFAULT_MEDIA_TYPES, query_params, request_data
 
 TRAILING_SLASH_MARKER = "{trailing_slash:/?}"
+
+
+# -- colander validators (Cornice's, reading the request through lms.request) -----------
+
+def _body_cstruct(request, accept):
+    data = request_data(request, accept)
+    if data is None:
+        request.errors.add("body", "", "This field may not be null.")
+    elif not isinstance(data, (dict, list)):
+        request.errors.add("body", "", "Invalid data. Expected a dictionary, but got "
+                                       f"{type(data).__name__}.")
+    return data if isinstance(data, (dict, list)) else {}
+
+
+def _cstruct(request, accept=None):
+    """Cornice's ``extract_cstruct``; the body is parsed only when ``accept`` is given."""
+    return {
+        "method": request.method,
+        "url": request.url,
+        "path": request.matchdict,
+        "body": _body_cstruct(request, accept) if accept is not None else {},
+        "querystring": query_params(request),
+        "header": dict(request.headers),
+        "cookies": dict(request.cookies),
+    }
+
+
+def body_validator(accept=DEFAULT_MEDIA_TYPES):
+    """Cornice's ``colander_body_validator`` for a view whose parsers accept ``accept``."""
+
+    def colander_body_validator(request, schema=None, **kwargs):
+        if schema is None:
+            request_data(request, accept)  # still refuse an unreadable body
+            return
+        kwargs["deserializer"] = lambda request: _cstruct(request, accept)
+        cornice_colander.body_validator(request, schema=schema, **kwargs)
+
+    colander_body_validator.location = "body"
+    return colander_body_validator
+
+
+def full_validator(accept=DEFAULT_MEDIA_TYPES):
+    """Cornice's ``colander_validator`` (``body``/``querystring``/``path`` children)."""
+
+    def colander_validator(request, schema=None, **kwargs):
+        kwargs["deserializer"] = lambda request: _cstruct(request, accept)
+        cornice_colander.validator(request, schema=schema, **kwargs)
+
+    colander_validator.location = None
+    return colander_validator
+
+
+def colander_querystring_validator(request, schema=None, **kwargs):
+    """Cornice's querystring validator: a repeated parameter's last value wins."""
+    kwargs["deserializer"] = _cstruct
+    cornice_colander.querystring_validator(request, schema=schema, **kwargs)
+
+
+colander_querystring_validator.location = "querystring"
+colander_body_validator = body_validator()
+colander_validator = full_validator()
 
 
 class Authenticator:
@@ -74,16 +138,21 @@ class Service(cornice.Service):
     - ``errors``: the error style of the endpoint family (see :mod:`lms.errors`);
     - ``anonymous``: ``True`` or the methods that anonymous callers may use;
     - ``api_key``: honour ``X-Edx-Api-Key`` as an alternative to a user;
-    - ``accept_restricted``: accept restricted-application JWTs.
+    - ``accept_restricted``: accept restricted-application JWTs;
+    - ``responses``: OpenAPI responses of every method (see :mod:`lms.openapi`); each view
+      adds its own with ``@service.get(responses={200: Schema, 404: "..."})``, and
+      ``query=``/``body=`` document what a view reads outside its colander schema.
     """
 
     renderer = "json"
 
     def __init__(self, name, path, *, auth=auth.STANDARD_AUTH, errors="drf", anonymous=(),
-                 api_key=False, accept_restricted=False, depth=2, **kw):
+                 api_key=False, accept_restricted=False, depth=2, responses=None, **kw):
         if errors not in ERROR_STYLES:
             raise ValueError(f"unknown error style {errors!r}")
         self.spec_path = path
+        self.responses = dict(responses or {})
+        self.openapi_declarations = {}  # method -> {"responses", "query", "body"}
         self.error_style = errors
         self.auth_classes = tuple(auth)
         authenticator = Authenticator(auth, errors, anonymous, api_key, accept_restricted)
@@ -94,6 +163,13 @@ class Service(cornice.Service):
         else:
             pattern = path + TRAILING_SLASH_MARKER
         super().__init__(name, path=pattern, depth=depth, **kw)
+
+    def add_view(self, method, view, **kwargs):
+        # Documentation only (read by lms.openapi): never passed on to Pyramid.
+        declared = {key: kwargs.pop(key) for key in ("responses", "query", "body")
+                    if key in kwargs}
+        super().add_view(method, view, **kwargs)
+        self.openapi_declarations[method.upper()] = declared
 
 
 def includeme(config):

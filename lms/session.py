@@ -12,6 +12,7 @@ split JWT cookies (header.payload readable by JS, signature HttpOnly).
 :func:`log_in` and :func:`set_jwt_cookies` are public so that other flows
 (registration) log users in the same way.
 """
+import html
 import json
 import secrets
 import time
@@ -19,18 +20,19 @@ import unicodedata
 from datetime import timedelta
 from email.utils import formatdate
 from http.cookies import SimpleCookie
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import colander
 from pyramid.httpexceptions import HTTPFound
 from pyramid.response import Response
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 
-from lms import auth, throttle, tokens
+from lms import auth, tokens
 from lms.errors import APIError
-from lms.models import LoginFailure, LoginSession, OAuthApplication, User
-from lms.passwords import hash_password, verify_password
+from lms.lockout import LockoutPolicy, throttle_password_attempt
+from lms.models import LoginSession, OAuthApplication, User
+from lms.openapi import BOOLEAN, INTEGER, NUMBER, STRING, Body, array, obj
+from lms.passwords import burn_check, hash_password, verify_password
 from lms.service import Service
 from lms.settings import as_list
 from lms.timeutil import utcnow
@@ -197,7 +199,7 @@ def log_in(request, response, user):
 # -- CSRF failure (Django's CsrfViewMiddleware answers an HTML page) -------------
 
 class CsrfFailure(APIError):
-    """403 rendered as Django's CSRF failure page, not JSON."""
+    """403 rendered as Django's CSRF failure page, not JSON; it names the reason."""
 
     PAGE = (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
@@ -206,14 +208,18 @@ class CsrfFailure(APIError):
         "  <title>403 Forbidden</title>\n</head>\n<body>\n"
         "  <h1>Forbidden <span>(403)</span></h1>\n"
         "  <p>CSRF verification failed. Request aborted.</p>\n"
+        "  <p>Reason given for failure: {reason}</p>\n"
         "</body>\n</html>\n"
     )
 
-    def __init__(self):
+    def __init__(self, reason):
         super().__init__(403, None)
+        self.reason = reason
 
     def response(self):
-        return Response(body=self.PAGE.encode(), status=403, content_type="text/html",
+        # The reason may quote the caller's Referer or Origin: escaped.
+        page = self.PAGE.format(reason=html.escape(self.reason))
+        return Response(body=page.encode(), status=403, content_type="text/html",
                         charset="utf-8")
 
 
@@ -221,8 +227,11 @@ def csrf_protect(request, **kwargs):
     """Cornice validator: ``@csrf_protect`` for anonymous callers too."""
     try:
         auth.check_csrf(request)
-    except APIError:
-        raise CsrfFailure()
+    except APIError as error:
+        if error.status != 403:  # an unreadable body is not a CSRF failure
+            raise
+        detail = error.body.get("detail", "") if isinstance(error.body, dict) else ""
+        raise CsrfFailure(detail.removeprefix("CSRF Failed: "))
 
 
 # -- redirects --------------------------------------------------------------------
@@ -317,8 +326,9 @@ class LoginForm(colander.MappingSchema):
 
 def login_form_validator(request, **kwargs):
     # Like Django's request.POST: form fields only (a JSON body has none, uploads are files).
-    fields = {name: value for name, value in request.POST.items() if isinstance(value, str)}
-    request.validated.update(LoginForm().deserialize(fields))
+    from lms.request import form_fields  # bad bodies are a 400
+
+    request.validated.update(LoginForm().deserialize(dict(form_fields(request))))
 
 
 class AuthFailed(Exception):
@@ -339,17 +349,6 @@ class AuthFailed(Exception):
         return body
 
 
-_dummy_hash = None
-
-
-def _burn_password_check(password):
-    """Hash once for unknown users so both failures take the same time."""
-    global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = hash_password(secrets.token_hex(16))
-    verify_password(password, _dummy_hash)
-
-
 def _find_user(db, column, value):
     """Exact match first; else a unique case-insensitive one (MySQL collation upstream)."""
     if "\x00" in value:  # PostgreSQL text cannot hold NUL: no account can match
@@ -362,65 +361,17 @@ def _find_user(db, column, value):
     return user
 
 
-class LockoutPolicy:
-    """LoginFailures (ENABLE_MAX_FAILED_LOGIN_ATTEMPTS); disabled when the max is 0."""
-
-    def __init__(self, request):
-        config = request.registry["lms.auth_config"]
-        self.db = request.dbsession
-        self.max_failures = config.max_failed_logins
-        self.lockout_seconds = config.lockout_seconds
-        self.enabled = self.max_failures > 0
-
-    def record(self, user, create=False):
-        row = self.db.scalar(select(LoginFailure).where(LoginFailure.user_id == user.id))
-        if row is None and create:
-            row = LoginFailure(user_id=user.id, failure_count=0)
-            try:
-                with self.db.begin_nested():
-                    self.db.add(row)
-            except IntegrityError:  # a concurrent failure created it first
-                row = self.db.scalar(select(LoginFailure).where(LoginFailure.user_id == user.id))
-        return row
-
-    def is_locked_out(self, user):
-        row = self.record(user)
-        return bool(row and row.lockout_until and utcnow() < row.lockout_until)
-
-    def increment(self, user):
-        row = self.record(user, create=True)
-        row.failure_count += 1
-        if row.failure_count >= self.max_failures:
-            row.lockout_until = utcnow() + timedelta(seconds=self.lockout_seconds)
-        self.db.flush()
-        return row.failure_count
-
-    def clear(self, user):
-        self.db.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
-
-    def locked_out_error(self):
-        minutes = int(self.lockout_seconds / 60)
-        return AuthFailed(MSG_LOCKED_OUT.format(minutes=minutes), "account-locked-out",
-                          {"locked_out_period": minutes})
-
-
-def _throttle_login(request, identifier):
-    """django-ratelimit with block=False: count every POST, per IP and per email/username."""
-    rate = request.registry.settings["throttle.login_rate"]
-    limited = bool(throttle.hit(request, "login_ip", throttle.client_ip(request), rate))
-    if identifier:
-        # A digest: idents are bounded in length and emails are not stored in clear.
-        limited = bool(throttle.hit(request, "login_email", auth.token_digest(identifier),
-                                    rate)) or limited
-    return limited
+def _locked_out_error(policy):
+    minutes = policy.lockout_minutes
+    return AuthFailed(MSG_LOCKED_OUT.format(minutes=minutes), "account-locked-out",
+                      {"locked_out_period": minutes})
 
 
 def _failed_authentication(request, policy, user, authenticated):
     """Upstream's _handle_failed_authentication: always raises AuthFailed."""
     failure_count = 0
     if user is not None:
-        if policy.enabled:
-            failure_count = policy.increment(user)
+        failure_count = policy.increment(user)
         if authenticated and not user.is_active:
             raise AuthFailed(error_code="inactive-user", context={
                 "platformName": request.registry.settings["lms.platform_name"],
@@ -435,7 +386,7 @@ def _failed_authentication(request, policy, user, authenticated):
                                      "allowed_failure_attempts": policy.max_failures,
                                      "failure_count": failure_count,
                                  })
-            raise policy.locked_out_error()
+            raise _locked_out_error(policy)
     raise AuthFailed(MSG_INCORRECT, "incorrect-email-or-password",
                      {"failure_count": failure_count})
 
@@ -454,51 +405,63 @@ login_session = Service(
 )
 
 
-@login_session.get()
+@login_session.get(responses={200: obj({"method": STRING, "submit_url": STRING,
+                                        "fields": array({"type": "object"})})})
 def get_login_form(request):
+    """The login form's description (fields and their rules)."""
     auth.ensure_csrf_cookie(request)
     return login_form_description(request)
 
 
-@login_session.post(validators=(csrf_protect, login_form_validator))
+@login_session.post(validators=(csrf_protect, login_form_validator),
+                    body=Body(LoginForm, media_type="application/x-www-form-urlencoded"),
+                    responses={200: obj({"success": BOOLEAN,
+                                         "redirect_url": {**STRING, "nullable": True}}),
+
+                               400: "Wrong credentials, locked out or throttled (with the "
+                                    "reason and an error code).",
+                               403: "No CSRF token.", 415: None})
 def post_login(request):
+    """Log in with a password (form fields: v1 `email`, v2 `email_or_username`)."""
     data = request.validated
     is_v1 = request.matchdict["api_version"] == "v1"
     identifier_field = "email" if is_v1 else "email_or_username"
     submitted = data[identifier_field]
-    limited = _throttle_login(request, data["email"] or data["email_or_username"])
+    limited = throttle_password_attempt(request, data["email"] or data["email_or_username"])
     db = request.dbsession
     policy = LockoutPolicy(request)
-    possibly_authenticated = None
+    # Only an account whose password was verified may show in the answer (its email):
+    # nothing about an account is disclosed to someone who has not proved the password.
+    verified = None
     try:
         if submitted is None or data["password"] is None:
             raise AuthFailed(MSG_MISSING_FIELDS)
+        password = unicodedata.normalize("NFKC", data["password"])
         user = _find_user(db, User.email, submitted)
         if user is None and not is_v1:
             user = _find_user(db, User.username, submitted)
-        if user is not None and policy.enabled and policy.is_locked_out(user):
-            raise policy.locked_out_error()
-        possibly_authenticated = user
+        # Every branch below costs exactly one password hash verification, so the
+        # timing tells no unknown, unusable, locked or throttled account apart.
+        if policy.is_locked_out(user):
+            burn_check(password)
+            raise _locked_out_error(policy)
         if limited:
+            burn_check(password)
             raise AuthFailed(MSG_RATE_LIMITED)
-        password = unicodedata.normalize("NFKC", data["password"])
-        if user is None:
-            _burn_password_check(password)
-        else:
-            ok, needs_rehash = verify_password(password, user.password)
-            if ok and needs_rehash:
+        ok, needs_rehash = verify_password(password, user.password if user else None)
+        if ok:
+            verified = user
+            if needs_rehash:
                 user.password = hash_password(password)
-            possibly_authenticated = user if ok else None
-        if possibly_authenticated is None or not possibly_authenticated.is_active:
-            _failed_authentication(request, policy, user, possibly_authenticated)
-        if policy.enabled:
-            policy.clear(user)
+        if verified is None or not verified.is_active:
+            _failed_authentication(request, policy, user, verified)
+        policy.clear(user)
         response = request.response
         log_in(request, response, user)
         return {"success": True, "redirect_url": _login_redirect_url(request)}
     except AuthFailed as failure:
         body = failure.body()
-        body["email"] = possibly_authenticated.email if possibly_authenticated else submitted
+        body["email"] = verified.email if verified else submitted
         # Returned, not raised: failure counters and re-hashes must be committed.
         return APIError(400, body).response()
 
@@ -509,8 +472,13 @@ login_refresh = Service("lms.login_refresh", "/login_refresh", auth=auth.NO_AUTH
                         anonymous=True, description="Re-issue the JWT cookies (CSRF-exempt).")
 
 
-@login_refresh.post()
+@login_refresh.post(responses={
+    200: obj({"success": BOOLEAN, "user_id": INTEGER, "response_epoch_seconds": NUMBER,
+              "response_http_date": STRING, "expires": STRING,
+              "expires_epoch_seconds": INTEGER}),
+    401: "No session.", 400: None, 415: None})
 def post_login_refresh(request):
+    """Re-issue the JWT cookies of the session's user."""
     user = auth.session_user(request)
     if user is None:
         return APIError(401, "Unauthorized").response()
@@ -543,7 +511,10 @@ def _logout_target(request):
     if target:
         # Upstream restores '+' that un-encoded query strings turned into spaces.
         target = target.replace(" ", "+")
-    return target if target and is_safe_redirect(request, target) else "/"
+    if target and is_safe_redirect(request, target):
+        # An ASCII Location header, as Django's redirect makes it (iri_to_uri).
+        return quote(target, safe="/#%[]=:;$&()+,!?*@'~")
+    return "/"
 
 
 def _logout(request):
@@ -561,13 +532,21 @@ def _logout(request):
     return response
 
 
-@logout.get()
+@logout.get(query={"redirect_url": "Where to go afterwards (a safe URL).",
+                   "next": "Where to go afterwards (when no `redirect_url`)."},
+            responses={302: "To `redirect_url`, `next` or /.", 200: None})
 def get_logout(request):
+    """End the session and delete the login cookies."""
     return _logout(request)
 
 
-@logout.post(validators=(csrf_protect,))
+@logout.post(validators=(csrf_protect,),
+             query={"redirect_url": "Where to go afterwards (a safe URL).",
+                    "next": "Where to go afterwards (when no `redirect_url`)."},
+             responses={302: "To `redirect_url`, `next` or /.", 403: "No CSRF token.",
+                        400: None, 415: None})
 def post_logout(request):
+    """End the session and delete the login cookies (CSRF-protected)."""
     return _logout(request)
 
 
@@ -577,8 +556,10 @@ csrf_token = Service("lms.csrf_token", "/csrf/api/v1/token", auth=auth.NO_AUTH,
                      anonymous=True, description="CSRF token for unsafe requests.")
 
 
-@csrf_token.get()
+@csrf_token.get(responses={200: obj({"csrfToken": STRING})})
 def get_csrf_token(request):
+    """A CSRF token (also set as a cookie) for the caller's unsafe requests."""
+
     return {"csrfToken": auth.mask_csrf(auth.ensure_csrf_cookie(request))}
 
 

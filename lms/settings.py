@@ -26,7 +26,8 @@ CORE_DEFAULTS = {
     "lms.max_request_body_bytes": "10485760",
     # Legacy server-to-server key (X-Edx-Api-Key); empty disables it.
     "lms.edx_api_key": "",
-    "lms.retirement_service_username": "retirement_service_worker",
+    # GET /_lms/plugins answers global staff only unless this is true.
+    "lms.plugins_endpoint_public": "false",
     # JWT (edx-drf-extensions JWT_AUTH equivalents).
     "jwt.secret_key": "",
     "jwt.issuer": "http://127.0.0.1:18000/oauth2",

@@ -329,3 +329,177 @@ def configure_django_for_edx_rest_api_client():
 
 __all__ = ["TEST_SETTINGS", "create_user", "jwt_for", "jwt_headers", "count_queries",
            "configure_django_for_edx_rest_api_client"]
+
+
+# -- the permission matrix (lms.matrix) ---------------------------------------------
+# Every test module that imports ``test_permission_matrix`` runs it once per
+# operation served by the app of ``permission_matrix_settings`` (a module-level
+# dict, e.g. ``{"lms.plugins": "builtins hello"}``; default: every installed
+# plugin). The core's suite does this for every installed plugin, so a new
+# plugin is covered without wiring; a third-party plugin's suite opts in with:
+#
+#     from lms.testing import test_permission_matrix  # noqa: F401
+
+def _matrix_settings(module):
+    merged = dict(TEST_SETTINGS)
+    merged["lms.plugins"] = " ".join(installed_plugins())
+    merged.update(getattr(module, "permission_matrix_settings", {}))
+    return merged
+
+
+def _served_operations(settings):
+    from lms.matrix import served_operations
+
+    config = make_config(dict(settings, **{"sqlalchemy.url": "sqlite://"}))
+    config.commit()
+    return served_operations(config.registry)
+
+
+def pytest_generate_tests(metafunc):
+    if "permission_matrix_operation" in metafunc.fixturenames:
+        operations = _served_operations(_matrix_settings(metafunc.module))
+        metafunc.parametrize("permission_matrix_operation", operations,
+                             ids=[f"{method} {route}" for route, method in operations])
+
+
+def _matrix_credentials(app, world, role, auth_classes, registry, session=False):
+    """Request headers that make the caller ``role``. Every caller, anonymous too,
+    carries a CSRF cookie and token as a browser client does: the matrix is about
+    who may call, not about CSRF."""
+    import secrets
+    from datetime import timedelta
+
+    from lms import auth
+    from lms.models import LoginSession
+    from lms.timeutil import utcnow
+
+    config = registry["lms.auth_config"]
+    secret = auth.new_csrf_secret()
+    cookies = {config.csrf_cookie_name: secret}
+    headers = {"X-CSRFToken": auth.mask_csrf(secret), "Referer": "http://localhost/"}
+    user = world.user(role)
+    session_only = {auth.SESSION, auth.SESSION_STRICT} & set(auth_classes) and (
+        auth.JWT not in auth_classes)
+    if role == "restricted_jwt":
+        headers.update(jwt_headers(app, user, is_restricted=True, filters=["user:me"]))
+    elif role != "anonymous" and not (session or session_only):
+        headers.update(jwt_headers(app, user))
+    elif role != "anonymous":
+        # A browser session, as the endpoint takes no JWT (or the row asks for one).
+        key = secrets.token_urlsafe(32)
+        world.db.add(LoginSession(key_hash=auth.token_digest(key), user_id=user.id,
+                                  expires=utcnow() + timedelta(hours=1)))
+        world.db.commit()
+        cookies[config.session_cookie_name] = auth.sign(config.secret_key, key)
+    headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    return headers
+
+
+def _matrix_call(app, row, world, role, template, auth_classes):
+    from urllib.parse import urlencode
+
+    from lms.matrix import fill_path
+
+    world.role = role
+    path = world.resolve(row.path) or {}
+    query = world.resolve(row.query)
+    body = world.resolve(row.body)
+    url = fill_path(template, path)
+    if query:
+        url += "?" + urlencode(query, doseq=True)
+    headers = dict(world.format(row.headers))
+    headers.update(_matrix_credentials(app, world, role, auth_classes, app.registry,
+                                       session=row.session))
+    app.reset()  # no cookie from an earlier cell
+    method = row.method.lower()
+    if row.method in ("GET", "HEAD"):
+        return app.get(url, headers=headers, expect_errors=True)
+    if row.upload is not None:
+        return getattr(app, method)(url, params=body or {}, headers=headers,
+                                    upload_files=list(row.upload), expect_errors=True)
+    if body is None:
+        return getattr(app, method)(url, headers=headers, expect_errors=True)
+    if row.content_type:
+        import json
+
+        return getattr(app, method)(url, params=json.dumps(body), headers=headers,
+                                    content_type=row.content_type, expect_errors=True)
+    if row.form:
+        return getattr(app, method)(url, params=body, headers=headers, expect_errors=True)
+    return getattr(app, method + "_json")(url, params=body, headers=headers,
+                                          expect_errors=True)
+
+
+@pytest.fixture
+def permission_matrix_settings(request):
+    return _matrix_settings(request.module)
+
+
+_MATRIX_APPS = {}
+
+
+def _matrix_app(engine, settings):
+    """One app per settings and plugin set for the whole session: building an app with
+    every plugin takes longer than checking an operation."""
+    import sys
+
+    import lms.plugins
+
+    modules = tuple((name, id(sys.modules.get(name))) for name in lms.plugins.BUILTIN_PLUGINS)
+    key = (tuple(sorted(settings.items())), modules, id(engine))
+    if key not in _MATRIX_APPS:
+        merged = dict(settings, **{"sqlalchemy.url": str(engine.url)})
+        config = make_config(merged, engine=engine)
+        app = webtest.TestApp(config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost"})
+        app.registry = config.registry
+        _MATRIX_APPS[key] = app
+    return _MATRIX_APPS[key]
+
+
+def test_permission_matrix(permission_matrix_operation, permission_matrix_settings, app_factory,
+                           engine):
+    """Every role gets its expected answer class; no refused body leaks private data."""
+    from lms import matrix
+
+    route, method = permission_matrix_operation
+    # app_factory (requested for its teardown) empties the tables after the test.
+    app = _matrix_app(engine, permission_matrix_settings)
+    contributed = matrix.contributions(app.registry)
+    extra = {}
+    for contribution in contributed:
+        extra.update(contribution.settings)
+    if extra:
+        app = _matrix_app(engine, dict(permission_matrix_settings, **extra))
+        contributed = matrix.contributions(app.registry)
+    row = matrix.rows_by_operation(contributed).get((route, method))
+    if row is None:
+        pytest.fail(f"{method} {route} has no permission matrix row: add one to the "
+                    "lms_permission_matrix answer of the plugin serving it "
+                    "(docs/plugins.md, 'Permission matrix')", pytrace=False)
+    services = {s.name: s for s in matrix.enabled_services(app.registry)}
+    auth_classes = getattr(services.get(route), "auth_classes", ())
+    template = matrix.route_template(app.registry, route)
+    db = app.registry["lms.dbsession_factory"]()
+    failures = []
+    try:
+        world = matrix.build_world(app.registry, db, contributed)
+        for index, role in enumerate(matrix.ROLES):
+            if row.isolated and index:
+                db.close()
+                _truncate(engine)
+                world = matrix.build_world(app.registry, db, contributed)
+            response = _matrix_call(app, row, world, role, template, auth_classes)
+            db.rollback()  # see what the request committed
+            observed = matrix.classify(response.status_int)
+            if observed not in row.accepted(role):
+                failures.append(f"{role}: expected {row.expected(role)}, got "
+                                f"{matrix.describe(response)}")
+            if response.status_int >= 400 or role == "anonymous" or role in row.scan:
+                text = response.body.decode("utf-8", "replace")
+                leaked = matrix.leaked_values(text, world.forbidden_values(role))
+                if leaked:
+                    failures.append(f"{role}: {response.status} body discloses {leaked}")
+    finally:
+        db.close()
+    if failures:
+        pytest.fail(f"{method} {route}:\n  " + "\n  ".join(failures), pytrace=False)

@@ -6,8 +6,15 @@ from sqlalchemy import select
 from lms.models import User
 from lms.passwords import hash_password, make_unusable
 
+# Django's username validator: what an existing (possibly imported) account may be named.
 USERNAME_RE = re.compile(r"^[\w.@+-]+$")
+USERNAME_STORED_MAX = 150  # the column, as Django's
 USERNAME_MIN, USERNAME_MAX = 2, 30
+EMAIL_MIN_LENGTH, EMAIL_MAX_LENGTH = 3, 254
+NAME_MAX_LENGTH = 255
+# One "@", no whitespace or control characters, a dot in the domain (or localhost).
+_EMAIL_SHAPE = re.compile(r"[^@\s\x00-\x1f\x7f]+@(?:[^@\s\x00-\x1f\x7f.]+\.)+[^@\s\x00-\x1f\x7f.]+"
+                          r"|[^@\s\x00-\x1f\x7f]+@localhost", re.IGNORECASE)
 
 
 class UserError(ValueError):
@@ -15,11 +22,38 @@ class UserError(ValueError):
 
 
 def validate_username(username):
+    """Registration's rules for a new username (raises UserError)."""
+    if not isinstance(username, str):
+        raise UserError("Username must be a string.")
     if not (USERNAME_MIN <= len(username) <= USERNAME_MAX):
-        raise UserError(f"Username must be between {USERNAME_MIN} and {USERNAME_MAX} characters long.")
-    if not re.match(r"^[\w-]+$", username, re.ASCII):
+        raise UserError(f"Username must be between {USERNAME_MIN} and {USERNAME_MAX} "
+                        "characters long.")
+    if not re.fullmatch(r"[\w-]+", username, re.ASCII):
         raise UserError("Usernames can only contain letters (A-Z, a-z), numerals (0-9), "
                         "underscores (_), and hyphens (-).")
+
+
+def is_storable_username(value):
+    """True when ``value`` could name an existing account (a lookup is meaningful)."""
+    return (isinstance(value, str) and 0 < len(value) <= USERNAME_STORED_MAX
+            and USERNAME_RE.fullmatch(value) is not None)
+
+
+def is_storable_text(value, max_length):
+    """A string a text column takes: within ``max_length``, no NUL, no lone surrogate."""
+    if not isinstance(value, str) or len(value) > max_length or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_plausible_email(value):
+    """A string shaped like an address, within registration's length limits (no NUL)."""
+    return (is_storable_text(value, EMAIL_MAX_LENGTH) and len(value) >= EMAIL_MIN_LENGTH
+            and _EMAIL_SHAPE.fullmatch(value) is not None)
 
 
 def create_user(request_or_db, *, username, email, password, name="", is_staff=False,

@@ -3,6 +3,16 @@
 Its one name, ``accounts``, is its settings prefix, table prefix
 (``accounts_*``), alembic branch and service-name prefix. Other plugins use
 :mod:`plugins.accounts.api`.
+
+- :mod:`.config`: every setting, parsed once at start-up (``lms_includeme``);
+- :mod:`.models`, :mod:`.serializers`: tables and the account API's shapes;
+- registration: :mod:`.fields` (names, limits, messages), :mod:`.forms` (form
+  descriptions), :mod:`.validation` (cleaning the posted form),
+  :mod:`.availability` (taken, retired or reserved names), :mod:`.passwords`
+  (the password policy), :mod:`.creation` (accounts and activation),
+  :mod:`.redirects` (where to go after login) and :mod:`.tpa_context`;
+- :mod:`.password_reset`, :mod:`.retirement`, :mod:`.identity`, :mod:`.images`;
+- :mod:`.views`: the endpoints, one module per API family.
 """
 from lms.hookspecs import hookimpl
 
@@ -22,7 +32,7 @@ DEFAULT_RETIREMENT_STATES = (
 @hookimpl
 def lms_default_settings():
     from plugins.accounts.identity import SETTINGS as identity_settings
-    from plugins.accounts.registration import SETTINGS as registration_settings
+    from plugins.accounts.config import SETTINGS as registration_settings
     from plugins.accounts.retirement import SETTINGS as retirement_settings
     from plugins.accounts.serializers import SETTINGS as account_settings
     from plugins.accounts.views.mfe_config import SETTINGS as mfe_config_settings
@@ -54,10 +64,21 @@ def lms_default_settings():
 
 @hookimpl
 def lms_includeme(config):
+    from plugins.accounts.config import CONFIG_KEY, parse_settings
+
+    # Parsed once here (a bad value stops the start-up); views read the registry.
+    config.registry[CONFIG_KEY] = parse_settings(config.get_settings())
     # Fixed paths such as accounts/retire/ first: accounts/{username} (served with an
     # optional trailing slash) would match them too, and the first route wins.
     config.scan("plugins.accounts.views.retirement")
     config.scan("plugins.accounts.views", ignore=["plugins.accounts.views.retirement"])
+
+
+@hookimpl
+def lms_permission_matrix():
+    from plugins.accounts.permission_matrix import MATRIX
+
+    return MATRIX
 
 
 @hookimpl
@@ -72,6 +93,16 @@ def lms_feature_toggles(settings):
     from plugins.accounts.views.toggles import accounts_toggles
 
     return accounts_toggles(settings)
+
+
+@hookimpl
+def lms_service_accounts(registry):
+    from plugins.accounts.config import accounts_config
+
+    services = accounts_config(registry).services
+    accounts = {"retirement": services.retirement_service_username,
+                "username_replacement": services.username_replacement_worker}
+    return {service: username for service, username in accounts.items() if username}
 
 
 @hookimpl

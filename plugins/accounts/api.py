@@ -2,6 +2,7 @@
 import hashlib
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from lms.models import User
 from lms.settings import as_list
@@ -32,12 +33,18 @@ def get_preference(db, user_id, key):
 
 
 def set_preference(db, user_id, key, value):
-    row = db.scalar(select(UserPreference).where(
-        UserPreference.user_id == user_id, UserPreference.key == key))
+    """Insert or update one preference; a concurrent insert of the key wins, then is updated."""
+    query = select(UserPreference).where(UserPreference.user_id == user_id,
+                                         UserPreference.key == key)
+    row = db.scalar(query)
     if row is None:
-        db.add(UserPreference(user_id=user_id, key=key, value=value))
-    else:
-        row.value = value
+        try:
+            with db.begin_nested():
+                db.add(UserPreference(user_id=user_id, key=key, value=value))
+            return
+        except IntegrityError:
+            row = db.scalar(query)
+    row.value = value
     db.flush()
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from lms.settings import as_int
+from plugins.accounts.config import accounts_config
 from plugins.accounts.serializers import (
     PROFILE_IMAGE_SIZES,
     account_config,
@@ -57,7 +58,7 @@ class ImageSettings:
 
 
 def image_settings(registry):
-    return ImageSettings.from_settings(registry.settings)
+    return accounts_config(registry).images
 
 
 def user_friendly_size(size):

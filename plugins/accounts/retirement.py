@@ -28,6 +28,7 @@ import string
 import click
 from sqlalchemy import delete, select, update
 
+from lms import permissions
 from lms.cli import pass_environment
 from lms.models import (
     LoginFailure,
@@ -40,6 +41,7 @@ from lms.models import (
 from lms.passwords import hash_password, make_unusable
 from lms.settings import as_list
 from plugins.accounts import api, images
+from plugins.accounts.config import accounts_config
 from plugins.accounts.models import (
     PendingEmailChange,
     PendingNameChange,
@@ -59,6 +61,11 @@ log = logging.getLogger(__name__)
 SETTINGS = {
     # ENABLE_ACCOUNT_DELETION: learners may delete their account (deactivate_logout/).
     "accounts.enable_account_deletion": "true",
+    # RETIREMENT_SERVICE_WORKER_USERNAME: the account the retirement driver acts as.
+    # It holds the permission only while it is active global staff, as `lms bootstrap`
+    # and `lms create-oauth-client NAME --service retirement` create it; nobody may
+    # register this name. Empty: only superusers run the pipeline.
+    "accounts.retirement_service_username": "retirement_service_worker",
 }
 
 START_STATE = "PENDING"
@@ -80,6 +87,16 @@ class RetirementError(Exception):
 
     The message is what the endpoint answers, as a bare JSON string.
     """
+
+
+# -- the retirement service --------------------------------------------------------
+
+def is_retirement_service(registry, user):
+    """The username path of ``CanRetireUser``: the configured account, and only while it
+    is active global staff (as provisioned), so a registered namesake is nobody."""
+    username = accounts_config(registry).services.retirement_service_username
+    return bool(username) and user is not None and user.username == username and (
+        permissions.is_staff(user))
 
 
 # -- states ------------------------------------------------------------------------

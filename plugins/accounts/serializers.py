@@ -20,8 +20,9 @@ from datetime import timezone
 
 from sqlalchemy import select
 
-from lms.settings import as_bool, as_int, as_list
+from lms.settings import as_bool, as_int, as_list, parse_rate
 from lms.timeutil import aware, isoformat, utcnow
+from plugins.accounts.config import accounts_config
 from plugins.accounts.models import PendingNameChange, UserPreference, UserProfile
 
 ACCOUNT_PRIVACY = "account_privacy"
@@ -84,9 +85,6 @@ SETTINGS = {
     "accounts.deactivation_usernames": "",
 }
 
-REGISTRY_KEY = "accounts.account_config"
-
-
 @dataclass(frozen=True)
 class AccountConfig:
     default_visibility: str
@@ -100,6 +98,10 @@ class AccountConfig:
     secondary_email_enabled: bool
     profile_image_url: str
     profile_image_hash_seed: str
+    allow_email_change: bool
+    # EMAIL_CHANGE_RATE_LIMIT / SECONDARY_EMAIL_RATE_LIMIT; "" means no limit.
+    email_change_rate: str
+    secondary_email_rate: str
 
     @classmethod
     def from_settings(cls, settings):
@@ -116,16 +118,22 @@ class AccountConfig:
             profile_image_url=settings["accounts.profile_image_url"],
             profile_image_hash_seed=(settings["accounts.profile_image_hash_seed"]
                                      or settings["lms.secret_key"]),
+            allow_email_change=as_bool(settings, "accounts.allow_email_change"),
+            email_change_rate=_optional_rate(settings, "accounts.email_change_rate"),
+            secondary_email_rate=_optional_rate(settings, "accounts.secondary_email_rate"),
         )
 
 
+def _optional_rate(settings, key):
+    rate = (settings.get(key) or "").strip()
+    if rate:
+        parse_rate(rate)  # a bad rate stops the start-up
+    return rate
+
+
 def account_config(registry):
-    """The parsed settings, built once per application."""
-    config = registry.get(REGISTRY_KEY) if hasattr(registry, "get") else None
-    if config is None:
-        config = AccountConfig.from_settings(registry.settings)
-        registry[REGISTRY_KEY] = config
-    return config
+    """The account API's settings, parsed at start-up (:mod:`plugins.accounts.config`)."""
+    return accounts_config(registry).account
 
 
 # -- profile rules ---------------------------------------------------------------

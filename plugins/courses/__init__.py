@@ -6,7 +6,6 @@ Its one name, ``courses``, is its settings prefix, table prefix
 :mod:`plugins.courses.api` and the ``lms_get_course`` hook.
 """
 from lms.hookspecs import hookimpl
-from lms.settings import as_int
 
 name = "courses"
 version = "0.1.0"
@@ -42,11 +41,12 @@ def lms_default_settings():
 @hookimpl
 def lms_includeme(config):
     from plugins.courses.api import STRUCTURE_CACHE_KEY
+    from plugins.courses.config import CONFIG_KEY, CoursesConfig
     from plugins.courses.structure import StructureCache
 
-    settings = config.get_settings()
-    config.registry[STRUCTURE_CACHE_KEY] = StructureCache(
-        as_int(settings, "courses.structure_cache_size"))
+    # Parsed once here (a bad value stops the start-up); views read the registry.
+    parsed = config.registry[CONFIG_KEY] = CoursesConfig.from_settings(config.get_settings())
+    config.registry[STRUCTURE_CACHE_KEY] = StructureCache(parsed.structure_cache_size)
     config.scan("plugins.courses.views")
 
 
@@ -56,6 +56,13 @@ def lms_get_course(dbsession, course_key):
 
     course = api.get_course(dbsession, course_key)
     return None if course is None else api.course_summary(course)
+
+
+@hookimpl
+def lms_permission_matrix():
+    from plugins.courses.permission_matrix import MATRIX
+
+    return MATRIX
 
 
 @hookimpl

@@ -3,15 +3,24 @@
 - :func:`get_course`, :func:`get_structure`: a course overview and its block tree;
 - :func:`store_course`: create or atomically replace a course (the importer uses it);
 - :func:`course_summary`: the dict the ``lms_get_course`` hook answers;
-- :func:`user_context`, :func:`visible_blocks`: what a user may see.
+- :func:`may_see_block`: may this viewer see this block now? (the one content rule;
+  :func:`content_access` asks it for a whole course at once).
 """
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
 from lms.keys import parse_course_key
 from lms.timeutil import utcnow
-from plugins.courses.access import UserContext, user_context, visible_blocks  # noqa: F401
+from plugins.courses.access import (  # noqa: F401
+    ContentAccess,
+    UserContext,
+    Verdict,
+    user_context,
+    viewer_context,
+    visible_blocks,
+)
 from plugins.courses.models import Asset, Block, Course, Organization
 from plugins.courses.structure import CourseStructure, parse_date  # noqa: F401
 
@@ -134,3 +143,51 @@ def course_summary(course):
 
 def is_public(course):
     return course.course_visibility == "public"
+
+
+@dataclass(frozen=True)
+class BlockAccess:
+    """:func:`may_see_block`'s answer: true only when the block may be seen.
+
+    ``verdict`` says why not (:class:`~plugins.courses.access.Verdict`); ``course``,
+    ``structure``, ``node`` and ``access`` are what was loaded to decide (None when
+    the course or block does not exist), so callers need not load them again.
+    """
+
+    verdict: Verdict
+    course: Course | None = None
+    structure: CourseStructure | None = None
+    node: object = None
+    access: ContentAccess | None = None
+
+    def __bool__(self):
+        return bool(self.verdict)
+
+
+def content_access(registry, db, user, course, *, now=None):
+    """The :class:`~plugins.courses.access.ContentAccess` of ``user`` (None: anonymous)
+    in ``course`` at ``now`` (default: the current time): :func:`may_see_block`'s rule
+    for every block of the course in one walk of its tree."""
+    structure = get_structure(registry, db, course)
+    return ContentAccess(course, structure, viewer_context(registry, db, course, user, now))
+
+
+def may_see_block(registry, db, user, usage_key, *, now=None):
+    """May ``user`` (a User, or None for the anonymous user) see the block ``usage_key``
+    (a UsageKey or its string) at ``now`` (default: the current time)?
+
+    Returns a :class:`BlockAccess`, true when the block is in the course's
+    published tree and the viewer is course staff, or (enrolled, or the course
+    public) the block is not staff-only, in the viewer's content groups, started
+    and not hidden after its due date, and so are all its ancestors.
+    """
+    from lms.keys import parse_usage_key
+
+    key = parse_usage_key(str(usage_key))
+    course_key = getattr(key, "course_key", None)
+    course = get_course(db, course_key) if course_key is not None else None
+    if course is None:
+        return BlockAccess(Verdict.NOT_FOUND)
+    access = content_access(registry, db, user, course, now=now)
+    node = access.structure.blocks.get(str(key))
+    return BlockAccess(access.may_see(str(key)), course, access.structure, node, access)

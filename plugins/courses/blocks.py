@@ -5,8 +5,8 @@ in-memory block tree, and the ``block_metadata`` index dictionary.
 :class:`~plugins.courses.structure.CourseStructure`:
 
 1. the blocks below the requested root that the viewer may see (access is
-   decided by :func:`plugins.courses.access.visible_blocks`; ``visible=None``
-   is ``all_blocks``: no filtering);
+   decided by the content rule, :class:`plugins.courses.access.ContentAccess`;
+   ``visible=None`` is ``all_blocks``: no filtering);
 2. ``block_counts`` over those blocks, *before* depth pruning;
 3. depth (shortest path from the root) and pruning to ``depth``;
 4. ``nav_depth`` descendants, then completion (``completion``, ``complete``,

@@ -56,6 +56,13 @@ def lms_feature_toggles(settings):
 
 
 @hookimpl
+def lms_permission_matrix():
+    from plugins.experiments.permission_matrix import MATRIX
+
+    return MATRIX
+
+
+@hookimpl
 def lms_retire_user(dbsession, user, retired_username, retired_email):
     from plugins.experiments import api
 

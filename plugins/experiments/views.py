@@ -17,11 +17,14 @@ from lms.auth import DEFAULT_AUTH, STANDARD_AUTH, ensure_csrf_cookie
 from lms.errors import APIError, field_errors, not_found
 from lms.keys import parse_course_key
 from lms.models import User
+from lms.openapi import Body
+from lms.responses import no_content
 from lms.routing import COURSE_ID, USERNAME
 from lms.service import Service, colander_body_validator, colander_querystring_validator
 from lms.timeutil import aware, isoformat, utcnow
 from lms.users import get_by_username
 from plugins.experiments import api, upsell
+from plugins.experiments import openapi_schemas as doc
 from plugins.experiments.models import EXPERIMENT_ID_MAX, ExperimentData, ExperimentKeyValue
 from plugins.experiments.schemas import (
     DataBody, DataCreateBody, KeyValueBody, ListQuery, partial,
@@ -104,12 +107,6 @@ def save(request, row):
         raise field_errors({"": str(exc)})
 
 
-def no_content():
-    response = Response(status=204)
-    del response.content_type  # DRF sends an empty 204 without one
-    return response
-
-
 def staff_only(request, **kwargs):
     """Validator for key-value writes (``IsStaffOrReadOnly``), run before the body's."""
     permissions.require(permissions.is_staff(request.user))
@@ -149,22 +146,27 @@ def row_owner(request):
     return owner
 
 
-@data_list.get(schema=ListQuery(), validators=(colander_querystring_validator,))
+@data_list.get(schema=ListQuery(), validators=(colander_querystring_validator,),
+               responses={200: doc.DATA_PAGE, 404: "Invalid page."})
 def get_data_list(request):
+    """The caller's experiment data, oldest first (staff too see only their own)."""
     stmt = filtered(own_data(request.user.id), ExperimentData, request.validated)
     return pagination.page_number(
         request, stmt, lambda rows: [serialize_data(row, username) for row, username in rows])
 
 
-@data_list.post(schema=DataCreateBody(), validators=(colander_body_validator,))
+@data_list.post(schema=DataCreateBody(), validators=(colander_body_validator,),
+                responses={201: doc.DATA})
 def post_data_list(request):
+    """Store a value for the caller (staff may name another user in `user`)."""
     owner = row_owner(request)
     row = save(request, ExperimentData(user_id=owner.id))
     request.response.status_code = 201
     return serialize_data(row, owner.username)
 
 
-@data_list.put(schema=DataCreateBody(), validators=(colander_body_validator,))
+@data_list.put(schema=DataCreateBody(), validators=(colander_body_validator,),
+               responses={200: doc.DATA, 201: doc.DATA})
 def put_data_list(request):
     """Upsert: update the caller's row with this experiment_id and key, else create one."""
     owner = row_owner(request)
@@ -179,25 +181,31 @@ def put_data_list(request):
     return serialize_data(row, owner.username)
 
 
-@data_detail.get()
+@data_detail.get(responses={200: doc.DATA})
 def get_data_detail(request):
+    """One of the caller's rows (anyone else's is a 404)."""
     return serialize_data(*get_own_row(request))
 
 
-@data_detail.put(schema=DataBody(), validators=(colander_body_validator,))
+@data_detail.put(schema=DataBody(), validators=(colander_body_validator,),
+                 responses={200: doc.DATA})
 def put_data_detail(request):
+    """Replace one of the caller's rows."""
     row, username = get_own_row(request)
     return serialize_data(save(request, row), username)
 
 
-@data_detail.patch(schema=partial(DataBody()), validators=(colander_body_validator,))
+@data_detail.patch(schema=partial(DataBody()), validators=(colander_body_validator,),
+                   responses={200: doc.DATA})
 def patch_data_detail(request):
+    """Change some fields of one of the caller's rows."""
     row, username = get_own_row(request)
     return serialize_data(save(request, row), username)
 
 
-@data_detail.delete()
+@data_detail.delete(responses={204: "Deleted."})
 def delete_data_detail(request):
+    """Delete one of the caller's rows."""
     row, _ = get_own_row(request)
     request.dbsession.delete(row)
     return no_content()
@@ -212,46 +220,59 @@ def get_key_value(request):
     return row
 
 
-@key_value_list.get(schema=ListQuery(), validators=(colander_querystring_validator,))
+@key_value_list.get(schema=ListQuery(), validators=(colander_querystring_validator,),
+                    responses={200: doc.KEY_VALUE_PAGE, 404: "Invalid page."})
 def get_key_value_list(request):
+    """Site-wide experiment values (anyone may read)."""
     stmt = filtered(select(ExperimentKeyValue).order_by(ExperimentKeyValue.id),
                     ExperimentKeyValue, request.validated)
     return pagination.page_number(
         request, stmt, lambda rows: [serialize_key_value(row) for row, in rows])
 
 
-@key_value_list.post(schema=KeyValueBody(), validators=(staff_only, colander_body_validator))
+@key_value_list.post(schema=KeyValueBody(), validators=(staff_only, colander_body_validator),
+                     responses={201: doc.KEY_VALUE})
 def post_key_value_list(request):
+    """Create a site-wide value (staff only)."""
     row = save(request, ExperimentKeyValue())
     request.response.status_code = 201
     return serialize_key_value(row)
 
 
-@key_value_detail.get()
+@key_value_detail.get(responses={200: doc.KEY_VALUE})
 def get_key_value_detail(request):
+    """One site-wide value."""
     return serialize_key_value(get_key_value(request))
 
 
-@key_value_detail.put(schema=KeyValueBody(), validators=(staff_only, colander_body_validator))
+@key_value_detail.put(schema=KeyValueBody(), validators=(staff_only, colander_body_validator),
+                      responses={200: doc.KEY_VALUE})
 def put_key_value_detail(request):
+    """Replace a site-wide value (staff only)."""
     return serialize_key_value(save(request, get_key_value(request)))
 
 
 @key_value_detail.patch(schema=partial(KeyValueBody()),
-                        validators=(staff_only, colander_body_validator))
+                        validators=(staff_only, colander_body_validator),
+                        responses={200: doc.KEY_VALUE})
 def patch_key_value_detail(request):
+    """Change some fields of a site-wide value (staff only)."""
     return serialize_key_value(save(request, get_key_value(request)))
 
 
-@key_value_detail.delete(validators=(staff_only,))
+@key_value_detail.delete(validators=(staff_only,), responses={204: "Deleted."})
 def delete_key_value_detail(request):
+    """Delete a site-wide value (staff only)."""
     request.dbsession.delete(get_key_value(request))
     return no_content()
 
 
 # -- custom/REV-934/ -------------------------------------------------------------------
 
-@rev934.get()
+@rev934.get(query={"course_id": "The course whose upgrade is offered."},
+            responses={200: doc.REV934, 404: "No such course.",
+                       400: Body({"type": "string"}, "Missing or invalid course_id.",
+                                 "text/html")})
 def get_rev934(request):
     """Should the mobile app offer this learner the verified upgrade of ``?course_id=``?
 
@@ -297,7 +318,8 @@ def utc_isoformat(value):
     return aware(value).astimezone(timezone.utc).isoformat() if value else None
 
 
-@user_metadata.get()
+@user_metadata.get(responses={200: doc.USER_METADATA, 403: "Not the learner nor staff.",
+                              404: "No such user or course."})
 def get_user_metadata(request):
     """What Optimizely experiments know about a learner in a course (self, or staff for anyone)."""
     username = request.matchdict["username"]

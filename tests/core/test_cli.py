@@ -422,8 +422,10 @@ def test_bootstrap_is_idempotent(run_cli, query):
     password = re.search(r"created superuser 'admin' with password: (\S+)", first.output)[1]
     client_id = re.search(r"client_id:\s+(\S+)", first.output)[1]
     assert re.search(r"client_secret:\s+\S+", first.output)
-    [user] = query(select(User.username, User.is_staff, User.is_superuser, User.password))
+    [user] = query(select(User.username, User.is_staff, User.is_superuser, User.password)
+                   .where(User.username == "admin"))
     assert user[:3] == ("admin", True, True)
+    users = query(select(func.count()).select_from(User.__table__))
     assert verify_password(password, user.password)[0]
     assert query(select(OAuthApplication.client_id, OAuthApplication.grant_type)) == [
         (client_id, "client-credentials")]
@@ -435,7 +437,7 @@ def test_bootstrap_is_idempotent(run_cli, query):
     assert "superuser 'admin' exists (password unchanged)" in second.output
     assert f"OAuth client 'openlms-bootstrap' exists (client_id {client_id};" in second.output
     assert "client_secret" not in second.output
-    assert query(select(func.count()).select_from(User.__table__)) == [(1,)]
+    assert query(select(func.count()).select_from(User.__table__)) == users
     assert query(select(func.count()).select_from(OAuthApplication.__table__)) == [(1,)]
 
 
@@ -627,6 +629,89 @@ def test_bootstrap_runs_plugin_hooks_once(write_cli_ini, run_cli, add_plugins, q
     second = run_cli("bootstrap", ini=ini)
     assert "commandsplugin: created" not in second.output
     assert len(query(select(User).where(User.username == "bootstrapped"))) == 1
+
+
+# -- service accounts (lms_service_accounts) ---------------------------------------
+
+def _service_plugin():
+    module = types.ModuleType("service_plugin")
+    module.name, module.version, module.requires = "serviceplugin", "0.1", ()
+
+    @hookimpl
+    def lms_service_accounts(registry):
+        return {"reports": "reports_worker", "unused": ""}
+
+    module.lms_service_accounts = lms_service_accounts
+    return module
+
+
+def test_bootstrap_creates_service_accounts_locked(write_cli_ini, run_cli, add_plugins, query):
+    add_plugins(_service_plugin())
+    ini = write_cli_ini("lms.plugins = serviceplugin")
+    first = run_cli("bootstrap", ini=ini)
+    assert first.exit_code == 0, first.output
+    assert "created service user 'reports_worker' for reports (staff, no password;" in first.output
+    [worker] = query(select(User.is_staff, User.is_superuser, User.is_active, User.password,
+                            User.email).where(User.username == "reports_worker"))
+    assert worker[:3] == (True, False, True)
+    assert worker.password.startswith("!")  # unusable: no password ever matches
+    assert not verify_password("", worker.password)[0]
+    assert worker.email == "reports_worker@service.invalid"
+    second = run_cli("bootstrap", ini=ini)
+    assert "service user 'reports_worker' for reports exists" in second.output
+    assert len(query(select(User.id).where(User.username == "reports_worker"))) == 1
+
+
+def test_bootstrap_leaves_a_namesake_alone(write_cli_ini, run_cli, add_plugins, query):
+    add_plugins(_service_plugin())
+    ini = write_cli_ini("lms.plugins = serviceplugin")
+    assert run_cli("migrate", ini=ini).exit_code == 0
+    assert run_cli("create-user", "reports_worker", "squatter@example.com", "--password", "pw",
+                   ini=ini).exit_code == 0
+    result = run_cli("bootstrap", ini=ini)
+    assert result.exit_code == 0, result.output
+    assert ("warning: user 'reports_worker' exists but is not active staff, so it is not the "
+            "reports service;") in result.output
+    assert query(select(User.is_staff).where(User.username == "reports_worker")) == [(False,)]
+
+
+def test_create_oauth_client_for_a_service(write_cli_ini, run_cli, add_plugins, query):
+    add_plugins(_service_plugin())
+    ini = write_cli_ini("lms.plugins = serviceplugin")
+    assert run_cli("migrate", ini=ini).exit_code == 0
+    result = run_cli("create-oauth-client", "reports", "--service", "reports", ini=ini)
+    assert result.exit_code == 0, result.output
+    assert "created service user 'reports_worker' for reports (staff, no password)" in (
+        result.output)
+    assert "created OAuth client 'reports' (client-credentials) for 'reports_worker'" in (
+        result.output)
+    [(owner, staff, password)] = query(
+        select(User.username, User.is_staff, User.password)
+        .join(OAuthApplication, OAuthApplication.user_id == User.id))
+    assert (owner, staff, password[0]) == ("reports_worker", True, "!")
+    again = run_cli("create-oauth-client", "reports2", "--service", "reports", "--json",
+                    ini=ini)
+    assert again.exit_code == 0, again.output
+    assert len(query(select(OAuthApplication.id))) == 2
+    assert len(query(select(User.id))) == 1
+
+
+def test_create_oauth_client_service_errors(write_cli_ini, run_cli, add_plugins, query):
+    add_plugins(_service_plugin())
+    ini = write_cli_ini("lms.plugins = serviceplugin")
+    assert run_cli("migrate", ini=ini).exit_code == 0
+    assert one_line_error(run_cli("create-oauth-client", "x", "--service", "nope", ini=ini)) == (
+        "Error: no enabled plugin declares a service 'nope' (services: reports)")
+    both = run_cli("create-oauth-client", "x", "--service", "reports", "--user", "a", ini=ini)
+    assert both.exit_code == 2
+    assert "give either --user USERNAME or --service SERVICE" in both.output
+    assert run_cli("create-user", "reports_worker", "squatter@example.com", "--password", "pw",
+                   ini=ini).exit_code == 0
+    refused = run_cli("create-oauth-client", "x", "--service", "reports", ini=ini)
+    assert one_line_error(refused).startswith(
+        "Error: user 'reports_worker' exists but is not active staff, so it is not the reports "
+        "service;")
+    assert query(select(OAuthApplication.id)) == []
 
 
 def test_settings_lists_effective_values_and_masks_secrets(run_cli, monkeypatch):

@@ -1,6 +1,9 @@
 """``/api-docs/openapi.json`` (generated from the enabled services) and Swagger UI."""
+import ast
+import inspect
 import json
 import re
+import textwrap
 import types
 
 import colander
@@ -181,8 +184,14 @@ def test_body_schema_becomes_request_body(toy_app):
         "content": {"application/json": {"schema": ITEM_BODY_SCHEMA}},
     }
     assert operation["security"] == [{"jwt": []}, {"bearer": []}, {"session": []}]
+    # Nothing declared: the defaults of a non-anonymous JSON POST.
     assert operation["responses"] == {
-        "default": {"description": "The Open edX response for this operation."}}
+        "200": {"description": "OK."},
+        "400": {"description": openapi.DEFAULT_DESCRIPTIONS[400]},
+        "401": {"description": openapi.DEFAULT_DESCRIPTIONS[401]},
+        "403": {"description": openapi.DEFAULT_DESCRIPTIONS[403]},
+        "415": {"description": openapi.DEFAULT_DESCRIPTIONS[415]},
+    }
 
 
 def test_full_request_schema_and_path_parameters(toy_app):
@@ -314,3 +323,312 @@ def test_swagger_ui_page_uses_packaged_assets(app):
 def test_api_docs_without_slash_redirects(app):
     response = app.get("/api-docs", status=301)
     assert response.location.endswith("/api-docs/")
+
+
+# -- declared responses ------------------------------------------------------------
+
+class Greeting(colander.MappingSchema):
+    id = colander.SchemaNode(colander.Integer())
+    note = colander.SchemaNode(colander.String(), missing=None)
+
+
+toydoc_items = Service("toydoc.items", "/api/toydoc/v1/items/", auth=("session", "jwt"),
+                       responses={429: "Throttled."})
+toydoc_item = Service("toydoc.item", f"/api/toydoc/v1/items/{INTEGER_ID}", errors="developer",
+                      accept_restricted=True)
+
+
+@toydoc_items.get(query={"page": "Page number."},
+                  responses={200: openapi.page_of(Greeting()), 404: "Invalid page."})
+def get_toydoc_items(request):
+    """List greetings (``?page=``), see :class:`~lms.service.Service` and `the guide
+    <https://example.org/guide>`_ or `Open edX`_.
+
+    .. note:: Built by :func:`lms.pagination.page_number`::
+
+        {"results": []}
+    """
+    return {}
+
+
+@toydoc_items.post(body=openapi.Body(Greeting, media_type="application/x-www-form-urlencoded"),
+                   responses={201: Greeting, 415: None, 409: "Taken."})
+def post_toydoc_items(request):
+    """Create a greeting."""
+    return {}
+
+
+@toydoc_item.delete(responses={204: openapi.NO_BODY, 429: None})
+def delete_toydoc_item(request):
+    """Delete a greeting."""
+
+
+@toydoc_item.patch(responses={405: "Always."})
+def patch_toydoc_item(request):
+    """Not allowed."""
+
+
+@toydoc_item.put(responses={200: None, 404: "Always."})
+def put_toydoc_item(request):
+    """Never succeeds."""
+
+
+@pytest.fixture
+def toydoc(app_factory, add_plugins):
+    add_plugins(_plugin_module("toydoc_plugin", "toydoc", (toydoc_items, toydoc_item)))
+    return document(app_factory())["paths"]
+
+
+def test_declared_responses_merge_with_the_defaults(toydoc):
+    listing = toydoc["/api/toydoc/v1/items/"]["get"]
+    # Session first: DRF answers an unauthenticated caller 403, not 401.
+    assert sorted(listing["responses"]) == ["200", "403", "404", "429"]
+    body = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["next", "previous", "count", "num_pages", "current_page",
+                                "start", "results"]
+    assert body["properties"]["next"] == {"type": "string", "nullable": True}
+    assert body["properties"]["results"]["items"] == {
+        "type": "object", "required": ["id"],
+        "properties": {"id": {"type": "integer"}, "note": {"type": "string", "nullable": True}}}
+    assert listing["responses"]["429"] == {"description": "Throttled."}
+    assert listing["parameters"] == [{"name": "page", "in": "query", "required": False,
+                                      "description": "Page number.",
+                                      "schema": {"type": "string"}}]
+
+    create = toydoc["/api/toydoc/v1/items/"]["post"]
+    assert sorted(create["responses"]) == ["201", "400", "403", "409", "429"]
+    assert create["responses"]["201"]["content"]["application/json"]["schema"]["required"] == [
+        "id"]
+    assert list(create["requestBody"]["content"]) == ["application/x-www-form-urlencoded"]
+
+    item = toydoc["/api/toydoc/v1/items/{id}"]
+    # Developer style: 401 whatever the classes; restricted JWTs accepted: no 403 for GETs.
+    assert sorted(item["delete"]["responses"]) == ["204", "401", "403", "404"]
+    assert "content" not in item["delete"]["responses"]["204"]
+    assert sorted(item["patch"]["responses"]) == ["400", "401", "403", "404", "405", "415"]
+    assert sorted(item["put"]["responses"]) == ["400", "401", "403", "404", "415"]
+    assert item["put"]["responses"]["404"] == {"description": "Always."}
+
+
+def test_docstrings_render_as_plain_text(toydoc):
+    listing = toydoc["/api/toydoc/v1/items/"]["get"]
+    assert listing["summary"] == (
+        "List greetings (`?page=`), see `Service` and [the guide](https://example.org/guide) "
+        "or Open edX.")
+    assert listing["description"] == (
+        'Note: Built by `lms.pagination.page_number`:\n\n    {"results": []}')
+
+
+def test_plain_text():
+    assert openapi.plain_text(":class:`x.Y` and :meth:`~a.b.c` and ``z``") == (
+        "`x.Y` and `c` and `z`")
+    assert openapi.plain_text(":ref:`the docs <target>`") == "the docs"
+    assert openapi.plain_text("no markup: `a`_ and `b <http://x>`__") == (
+        "no markup: a and [b](http://x)")
+
+
+# -- the served document tells the truth ----------------------------------------------
+
+REST_MARKUP = re.compile(r"``|:[a-z]+:`|`_|\.\. \w+::")
+
+
+@pytest.fixture
+def served(app_factory):
+    """The whole document, every installed plugin enabled, with each operation's definition."""
+    from lms.testing import installed_plugins
+
+    app = app_factory(**{"lms.plugins": " ".join(installed_plugins())})
+    doc = document(app)
+    definitions = {}
+    for service in openapi.enabled_services(app.registry):
+        path = openapi.openapi_path(service.spec_path)
+        for method, view, args in service.definitions:
+            if method not in ("HEAD", "OPTIONS"):
+                definitions[(method.lower(), path)] = (service, view, args)
+    return doc, definitions
+
+
+def test_served_document_validates(served):
+    validator = pytest.importorskip("openapi_spec_validator")
+    doc, definitions = served
+    validator.validate(doc)
+    served_operations = {(method, path) for path, item in doc["paths"].items()
+                         for method in item}
+    assert served_operations == set(definitions)
+    assert len(served_operations) > 100
+
+
+def test_every_operation_is_documented(served):
+    doc, definitions = served
+    problems = []
+    for (method, path), (service, view, args) in sorted(definitions.items()):
+        operation = doc["paths"][path][method]
+        where = f"{method.upper()} {path}"
+        summary = operation.get("summary", "")
+        if not summary:
+            problems.append(f"{where}: no summary (first docstring line)")
+        for text in (summary, operation.get("description", "")):
+            if REST_MARKUP.search(text):
+                problems.append(f"{where}: reST markup in {text[:60]!r}")
+        responses = operation["responses"]
+        assert "default" not in responses, where
+        successes = {status: response for status, response in responses.items()
+                     if status[0] in "23"}
+        if not successes and not ({"405", "404"} & set(responses)):
+            problems.append(f"{where}: no success response")
+        for status, response in successes.items():
+            bodiless = status == "204" or status[0] == "3" or response["description"] == (
+                openapi.NO_BODY)
+            if not bodiless and not any(content.get("schema") for content in
+                                        response.get("content", {}).values()):
+                problems.append(f"{where}: {status} has no schema")
+        needs_auth = openapi.requires_authentication(args, method.upper())
+        authenticator = openapi._authenticator(args)
+        if needs_auth and openapi.unauthenticated_status(authenticator) == 401:
+            if "401" not in responses:
+                problems.append(f"{where}: requires authentication but declares no 401")
+        elif needs_auth:
+            if "403" not in responses:
+                problems.append(f"{where}: DRF answers 403 to anonymous callers, undeclared")
+        elif "401" in responses and not _declared_explicitly(service, method, 401):
+            problems.append(f"{where}: 401 by default, but anonymous callers are served")
+    assert not problems, "\n".join(problems)
+
+
+def _declared_explicitly(service, method, status):
+    declared = service.openapi_declarations.get(method.upper(), {}).get("responses") or {}
+    return declared.get(status) is not None
+
+
+# The static check: the query-string keys a view (or its validators, or the project
+# functions they hand the request to) read with a literal name must be declared.
+
+QUERY_ATTRS = ("GET", "params")
+READ_METHODS = ("get", "getall", "getone", "pop")
+PROJECT_MODULES = ("lms", "plugins", "openlms_")
+
+
+def _function_tree(func):
+    try:
+        node = ast.parse(textwrap.dedent(inspect.getsource(func))).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return None
+    return node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+
+
+def _resolve(func, expr):
+    scope = dict(func.__globals__)
+    if func.__closure__:
+        scope.update(zip(func.__code__.co_freevars,
+                         (cell.cell_contents for cell in func.__closure__)))
+    if isinstance(expr, ast.Name):
+        return scope.get(expr.id)
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+        owner = scope.get(expr.value.id)
+        return getattr(owner, expr.attr, None) if inspect.ismodule(owner) else None
+    return None
+
+
+def query_keys_read(func, bound=None, depth=4, seen=None, modules=PROJECT_MODULES):
+    """Keys read from ``request.GET``, ``request.params`` or ``query_params(request)``
+    (directly or through a local alias), following calls into project functions that
+    receive the request or the query."""
+    seen = set() if seen is None else seen
+    tree = _function_tree(func)
+    if tree is None or depth < 0:
+        return set()
+    argument_names = [argument.arg for argument in tree.args.args]
+    if bound is None:
+        bound = {argument_names[0]: "request"} if argument_names else {}
+    key = (func, tuple(sorted(bound.items())))
+    if key in seen:
+        return set()
+    seen.add(key)
+
+    def kind(expr):
+        if isinstance(expr, ast.Name):
+            return bound.get(expr.id)
+        if (isinstance(expr, ast.Attribute) and expr.attr in QUERY_ATTRS
+                and kind(expr.value) == "request"):
+            return "query"
+        if (isinstance(expr, ast.Call) and expr.args and kind(expr.args[0]) == "request"
+                and getattr(expr.func, "id", getattr(expr.func, "attr", None))
+                == "query_params"):
+            return "query"
+        return None
+
+    def literal(expr):
+        return expr.value if isinstance(expr, ast.Constant) and isinstance(
+            expr.value, str) else None
+
+    for _ in range(2):  # aliases such as ``params = request.GET``
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and kind(node.value):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        bound[target.id] = kind(node.value)
+    found = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in READ_METHODS and kind(node.func.value) == "query"
+                and node.args and literal(node.args[0])):
+            found.add(literal(node.args[0]))
+        elif isinstance(node, ast.Subscript) and kind(node.value) == "query" and literal(
+                node.slice):
+            found.add(literal(node.slice))
+        elif (isinstance(node, ast.Compare) and literal(node.left)
+              and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
+              and any(kind(comparator) == "query" for comparator in node.comparators)):
+            found.add(literal(node.left))
+        if not isinstance(node, ast.Call):
+            continue
+        passed = {position: kind(arg) for position, arg in enumerate(node.args) if kind(arg)}
+        keywords = {kw.arg: kind(kw.value) for kw in node.keywords
+                    if kw.arg and kind(kw.value)}
+        if not passed and not keywords:
+            continue
+        callee = _resolve(func, node.func)
+        if not (inspect.isfunction(callee) and callee.__module__.startswith(modules)):
+            continue
+        callee_tree = _function_tree(callee)
+        if callee_tree is None:
+            continue
+        names = [argument.arg for argument in callee_tree.args.args]
+        callee_bound = {names[i]: k for i, k in passed.items() if i < len(names)}
+        callee_bound.update(keywords)
+        found |= query_keys_read(callee, callee_bound, depth - 1, seen, modules)
+    return found
+
+
+def test_query_check_sees_reads():
+    from lms.pagination import page_number
+
+    def view(request):
+        params = request.GET
+        if "flag" in request.params:
+            return params.getall("tags"), helper(request)
+        return page_number(request, None, None)
+
+    def helper(req):
+        return req.GET["inner"], req.GET.get(name_of_a_variable)
+
+    name_of_a_variable = "dynamic"
+    assert query_keys_read(view, modules=PROJECT_MODULES + (__name__,)) == {
+        "flag", "tags", "inner", "page", "page_size"}
+    assert query_keys_read(view) == {"flag", "tags", "page", "page_size"}
+    assert query_keys_read(get_toy_items) == set()
+
+
+def test_every_query_parameter_a_view_reads_is_declared(served):
+    doc, definitions = served
+    undeclared = {}
+    for (method, path), (service, view, args) in sorted(definitions.items()):
+        read = query_keys_read(view)
+        for validator in args.get("validators") or ():
+            if inspect.isfunction(validator):
+                read |= query_keys_read(validator)
+        declared = {parameter["name"] for parameter in
+                    doc["paths"][path][method].get("parameters", ()) if parameter["in"] == "query"}
+        if read - declared:
+            undeclared[f"{method.upper()} {path}"] = sorted(read - declared)
+    assert undeclared == {}

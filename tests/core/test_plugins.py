@@ -148,14 +148,15 @@ def test_installed_plugin_is_not_enabled_unless_named(app_factory, plugins):
 
 
 @requires_hello
-def test_named_plugin_is_enabled_after_the_builtins(hello_app):
+def test_named_plugin_is_enabled_after_the_builtins(hello_app, db):
     registry = hello_app.registry
     enabled = [info.name for info in registry["lms.enabled_plugins"]]
     assert enabled[-1] == "hello"
     assert {n for n, p in registry["lms.plugins"].items() if p.builtin} <= set(enabled)
     assert registry["lms.plugin_manager"].get_plugin("hello") is registry["lms.plugins"]["hello"].module
     assert registry["lms.plugins"]["hello"].routes == ["hello.greetings"]
-    rows = hello_app.get("/_lms/plugins").json["plugins"]
+    staff = create_user(db, "operator", is_staff=True)  # /_lms/plugins is staff only
+    rows = hello_app.get("/_lms/plugins", headers=jwt_headers(hello_app, staff)).json["plugins"]
     assert {"name": "hello", "version": "0.1.0", "enabled": True, "builtin": False,
             "requires": [], "routes": 1} in rows
 

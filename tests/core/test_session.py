@@ -493,7 +493,7 @@ def test_login_rate_limit_answers_login_error(make_app, db, alice):
     for _ in range(2):
         login(app, email="alice@example.com", password="bad", status=400)
     response = login_alice(app, status=400)
-    # The account exists, so upstream echoes its email.
+    # Throttled before the password is verified: only the submitted identifier is echoed.
     assert response.json == {"success": False,
                              "value": "Too many failed login attempts. Try again later.",
                              "email": "alice@example.com"}

@@ -33,6 +33,13 @@ def lms_includeme(config):
 
 
 @hookimpl
+def lms_permission_matrix():
+    from openlms_hello.permission_matrix import MATRIX
+
+    return MATRIX
+
+
+@hookimpl
 def lms_retire_user(dbsession, user, retired_username, retired_email):
     from openlms_hello import api
 

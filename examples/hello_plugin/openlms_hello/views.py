@@ -9,6 +9,7 @@ from lms.service import Service, colander_body_validator, colander_querystring_v
 from lms.timeutil import isoformat
 from lms.users import get_by_username
 from openlms_hello import api
+from openlms_hello import responses
 from openlms_hello.models import Greeting
 from openlms_hello.schemas import GreetingCreateBody, GreetingListQuery
 
@@ -29,7 +30,10 @@ def serialize_greeting(greeting, username):
     }
 
 
-@greetings.get(schema=GreetingListQuery(), validators=(colander_querystring_validator,))
+@greetings.get(schema=GreetingListQuery(), validators=(colander_querystring_validator,),
+               responses={200: responses.GREETING_PAGE,
+                          403: "Another user's greetings, and the caller is not staff.",
+                          404: "No such user, or an invalid page."})
 def get_greetings(request):
     """The caller's greetings, newest first; staff may ask for anyone's (``?username=``)."""
     username = request.validated.get("username", request.user.username)
@@ -51,7 +55,9 @@ def get_greetings(request):
         request, stmt, lambda rows: [serialize_greeting(g, name) for g, name in rows])
 
 
-@greetings.post(schema=GreetingCreateBody(), validators=(colander_body_validator,))
+@greetings.post(schema=GreetingCreateBody(), validators=(colander_body_validator,),
+                responses={201: responses.Greeting})
+
 def post_greetings(request):
     """Create a greeting for the caller; without a message, the configured greeting."""
     user = request.user

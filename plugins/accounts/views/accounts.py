@@ -5,41 +5,46 @@
   ``IsAuthenticated`` + ``CanGetAccountInfo``);
 - ``accounts/{username}/deactivate/``: ``can_deactivate_users`` holders;
 - ``accounts/name_change/`` and ``.../name_change/{username}/confirm/``;
-- ``accounts/replace_usernames/``: the username-replacement worker only;
-- ``/email_confirm/{key}`` and ``/activate_secondary_email/{key}``: the links
-  of the confirmation mails an email change sends (HTML pages, as upstream).
+- ``accounts/replace_usernames/``: the username-replacement worker only.
+
+The links of the confirmation mails an email change sends are HTML pages,
+in :mod:`.pages`. PATCH bodies are validated by :mod:`plugins.accounts.schemas`.
 """
-import json
 import random
 import re
 import string
 import uuid
 from datetime import timedelta
-from html import escape
 
-import pycountry
-import venusian
-from pyramid.response import Response
 from sqlalchemy import delete, func, select, update
 
 from lms import permissions
 from lms.auth import DEFAULT_AUTH, STANDARD_AUTH
-from lms.errors import APIError, detail
+from lms.errors import APIError
 from lms.mail import send_mail
 from lms.models import LoginSession, OAuthAccessToken, OAuthRefreshToken, User
 from lms.passwords import make_unusable
+from lms.request import FORM_MEDIA_TYPES, JSON, MERGE_PATCH, request_data
+from lms.responses import empty, empty_response, no_content
 from lms.routing import USERNAME
 from lms.service import Service
-from lms.settings import as_bool, as_list
 from lms.throttle import hit
 from lms.timeutil import utcnow
 from lms.users import get_by_username
 from plugins.accounts import api
+from plugins.accounts import openapi_schemas as doc
+from plugins.accounts.config import accounts_config
 from plugins.accounts.models import (
     PendingEmailChange,
     PendingNameChange,
     UserRetirementPartnerReport,
     UserRetirementStatus,
+)
+from plugins.accounts.schemas import (
+    BIO_MAX_LENGTH,
+    NOT_A_STRING,
+    SOCIAL_PLATFORMS,
+    account_update,
 )
 from plugins.accounts.serializers import (
     ACCOUNT_PRIVACY,
@@ -70,28 +75,11 @@ name_change_confirm = Service("accounts.name_change_confirm",
 replace_usernames = Service("accounts.replace_usernames",
                             "/api/user/v1/accounts/replace_usernames/", auth=DEFAULT_AUTH)
 
-MERGE_PATCH = "application/merge-patch+json"
-JSON_TYPES = ("application/json", MERGE_PATCH)
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-NOT_NULL = "This field may not be null."
-NOT_A_STRING = "Not a valid string."
+# AccountViewSet's parsers: JSON and merge-patch (PATCH reads merge-patch only).
+JSON_TYPES = (JSON, MERGE_PATCH)
 COOL_OFF_DAYS = 14
 UNIQUE_SUFFIX_LENGTH = 4
-
-# UserProfile choices.
-GENDERS = ("m", "f", "o")
-LEVELS_OF_EDUCATION = ("p", "m", "b", "a", "hs", "jhs", "el", "none", "other")
 COUNTRY_WITH_STATES = "US"
-COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
-LANGUAGES = frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
-BIO_MAX_LENGTH = 300
-NAME_MIN_LENGTH = 1
-# settings.SOCIAL_PLATFORMS
-SOCIAL_PLATFORMS = {
-    "facebook": ("Facebook", "facebook.com/"),
-    "x": ("X", "x.com/"),
-    "linkedin": ("LinkedIn", "linkedin.com/in/"),
-}
 READ_ONLY_FIELDS = ("username", "date_joined", "is_active", "password_toggle_history",
                     "profile_image", "requires_parental_consent")
 EMAIL_RE = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}$")
@@ -99,36 +87,6 @@ EMAIL_MAX_LENGTH = 254
 
 
 # -- shared helpers -----------------------------------------------------------------
-
-def empty(status):
-    """Upstream's ``Response(status=...)``: no body at all."""
-    return APIError(status, raw=b"")
-
-
-def unsupported_media_type(content_type, style="drf"):
-    message = f'Unsupported media type "{content_type}" in request.'
-    if style == "developer":
-        return APIError(415, {"developer_message": message})
-    return detail(415, message)
-
-
-def request_data(request, media_types=JSON_TYPES + FORM_TYPES):
-    """DRF's ``request.data`` for the parsers of the view (``media_types``).
-
-    An empty body is ``{}`` whatever its type; JSON errors are DRF's 400.
-    """
-    if not request.body:
-        return {}
-    content_type = request.content_type or ""
-    if content_type not in media_types:
-        raise unsupported_media_type(request.headers.get("Content-Type", ""))
-    if content_type in FORM_TYPES:
-        return {key: request.POST.getall(key)[-1] for key in request.POST.keys()}
-    try:
-        return json.loads(request.body.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise detail(400, f"JSON parse error - {exc}")
-
 
 def can_get_account_info(request, **kwargs):
     """``CanGetAccountInfo``: only staff may look accounts up by email or id."""
@@ -140,16 +98,12 @@ def find_user(request, username):
     return get_by_username(request.dbsession, username)
 
 
-def no_content():
-    response = Response(status=204)
-    del response.content_type
-    return response
-
-
 # -- me, list, detail --------------------------------------------------------------------
 
-@me_service.get(validators=(can_get_account_info,))
+@me_service.get(validators=(can_get_account_info,), query=doc.STAFF_LOOKUP_QUERY,
+                responses={200: doc.ME})
 def get_me(request):
+    """The caller's username."""
     return {"username": request.user.username}
 
 
@@ -167,9 +121,19 @@ def retired_email_response(request, email):
     })
 
 
-@account_list.get(validators=(can_get_account_info,))
+@account_list.get(validators=(can_get_account_info,),
+                  query={"username": "Comma-separated usernames.",
+                         "email": "An email address (staff only).",
+                         "lms_user_id": "A user id (staff only).",
+                         "view": "`shared`: the account as other users see it."},
+                  responses={200: doc.ACCOUNT_LIST, 400: "An invalid `lms_user_id` (empty).",
+                             403: "`email` or `lms_user_id` from a non-staff caller.",
+                             404: "No such account."})
 def get_account_list(request):
-    """``?username=a,b`` (else ``?email=`` or ``?lms_user_id=``; else the caller): an array."""
+    """Accounts by username, email or user id (else the caller's), as an array.
+
+    `?username=a,b` (else `?email=` or `?lms_user_id=`; else the caller).
+    """
     db = request.dbsession
     usernames = request.GET.get("username")
     email = request.GET.get("email")
@@ -200,8 +164,12 @@ def get_account_list(request):
     return get_accounts(request, users, view=request.GET.get("view"))
 
 
-@account_detail.get(validators=(can_get_account_info,))
+@account_detail.get(validators=(can_get_account_info,),
+                    query={"view": "`shared`: the account as other users see it.",
+                           **doc.STAFF_LOOKUP_QUERY},
+                    responses={200: doc.ACCOUNT, 404: "No such account."})
 def get_account_detail(request):
+    """One account, with the fields the caller may see."""
     user = find_user(request, request.matchdict["username"])
     if user is None:
         raise empty(404)
@@ -210,9 +178,14 @@ def get_account_detail(request):
 
 # -- search_emails --------------------------------------------------------------------------
 
-@search_emails.post(validators=(can_get_account_info,))
+@search_emails.post(validators=(can_get_account_info,), body=doc.SEARCH_EMAILS_BODY,
+                    query=doc.STAFF_LOOKUP_QUERY,
+                    responses={200: doc.EMAIL_MATCHES, 404: "Not staff."})
 def post_search_emails(request):
-    """Staff only (others get a 404); exact matches of ``emails``."""
+    """The accounts with one of these email addresses (staff only).
+
+    Others get a 404; exact matches of `emails`.
+    """
     if not request.user.is_staff:
         raise APIError(404, {"developer_message": "not_found", "user_message": "Not Found"})
     data = request_data(request, JSON_TYPES)
@@ -235,181 +208,6 @@ def post_search_emails(request):
 
 
 # -- PATCH accounts/{username} ------------------------------------------------------------
-
-class Invalid(ValueError):
-    """A DRF serializer error for one field; ``errors`` is the rendered error list."""
-
-    def __init__(self, errors):
-        super().__init__(errors)
-        self.errors = errors
-
-
-def text_field(value, max_length=None, allow_null=True, allow_blank=True):
-    """DRF ``CharField``: numbers become text, whitespace is trimmed."""
-    if value is None:
-        if allow_null:
-            return None
-        raise Invalid([NOT_NULL])
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise Invalid([NOT_A_STRING])
-    text = str(value).strip()
-    if not text and not allow_blank:
-        raise Invalid(["This field may not be blank."])
-    if max_length is not None and len(text) > max_length:
-        raise Invalid([f"Ensure this field has no more than {max_length} characters."])
-    return text
-
-
-def choice_field(value, choices):
-    """DRF ``ChoiceField`` (null and blank allowed, as the profile's columns are)."""
-    if value is None or value == "":
-        return value
-    if str(value) not in choices:
-        raise Invalid([f'"{value}" is not a valid choice.'])
-    return str(value)
-
-
-def integer_field(value):
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise Invalid(["A valid integer is required."])
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise Invalid(["A valid integer is required."])
-        value = int(value)
-    elif isinstance(value, str):
-        if len(value) > 1000:
-            raise Invalid(["String value too large."])
-        match = re.fullmatch(r"\s*([+-]?\d+)(?:\.0*)?\s*", value)
-        if not match:
-            raise Invalid(["A valid integer is required."])
-        value = int(match.group(1))
-    elif not isinstance(value, int):
-        raise Invalid(["A valid integer is required."])
-    if value < -2**31:
-        raise Invalid(["Ensure this value is greater than or equal to -2147483648."])
-    if value > 2**31 - 1:
-        raise Invalid(["Ensure this value is less than or equal to 2147483647."])
-    return value
-
-
-def phone_number_field(value):
-    """Digits only, with one leading ``+`` kept; "" becomes null."""
-    if value is None:
-        raise Invalid([NOT_NULL])
-    if not isinstance(value, str):
-        raise Invalid([NOT_A_STRING])
-    cleaned = re.sub(r"(?!^)\+|[^0-9+]", "", value) or None
-    if cleaned and len(cleaned) > 50:
-        raise Invalid(["Ensure this field has no more than 50 characters."])
-    return cleaned
-
-
-def list_items(value, item):
-    """DRF ``ListSerializer``: every item checked; errors come back as a list of dicts."""
-    if value is None:
-        raise Invalid([NOT_NULL])
-    if not isinstance(value, list):
-        raise Invalid({"non_field_errors": [
-            f'Expected a list of items but got type "{type(value).__name__}".']})
-    results, errors = [], []
-    for entry in value:
-        if not isinstance(entry, dict):
-            errors.append({"non_field_errors": [
-                f"Invalid data. Expected a dictionary, but got {type(entry).__name__}."]})
-            continue
-        try:
-            results.append(item(entry))
-            errors.append({})
-        except Invalid as exc:
-            errors.append(exc.errors)
-    if any(errors):
-        raise Invalid(errors)
-    return results
-
-
-def language_item(entry):
-    """``LanguageProficiencySerializer``: ``code`` is one of ALL_LANGUAGES."""
-    if "code" not in entry:
-        raise Invalid({"code": ["This field is required."]})
-    code = entry["code"]
-    if code is None:
-        raise Invalid({"code": [NOT_NULL]})
-    if str(code) not in LANGUAGES:
-        raise Invalid({"code": [f'"{code}" is not a valid choice.']})
-    return {"code": str(code)}
-
-
-def social_item(entry):
-    errors = {}
-    platform = link = None
-    if "platform" not in entry:
-        errors["platform"] = ["This field is required."]
-    else:
-        try:
-            platform = text_field(entry["platform"], max_length=30, allow_null=False,
-                                  allow_blank=False)
-            if platform not in SOCIAL_PLATFORMS:
-                raise Invalid(["The social platform must be facebook, x or linkedin"])
-        except Invalid as exc:
-            errors["platform"] = exc.errors
-    if "social_link" not in entry:
-        errors["social_link"] = ["This field is required."]
-    else:
-        try:
-            link = text_field(entry["social_link"], max_length=100, allow_null=False)
-        except Invalid as exc:
-            errors["social_link"] = exc.errors
-    if errors:
-        raise Invalid(errors)
-    return {"platform": platform, "social_link": link}
-
-
-def languages_field(value):
-    items = list_items(value, language_item)
-    if len({item["code"] for item in items}) != len(items):
-        raise Invalid(["The language_proficiencies field must consist of unique languages."])
-    return items
-
-
-def social_links_field(value):
-    items = list_items(value, social_item)
-    if len({item["platform"] for item in items}) != len(items):
-        raise Invalid(["The social_links field must consist of unique social platforms."])
-    return items
-
-
-def name_field(value):
-    name = text_field(value, max_length=255, allow_null=False)
-    if len(name) < NAME_MIN_LENGTH:
-        raise Invalid([f"The name field must be at least {NAME_MIN_LENGTH} character long."])
-    return name
-
-
-def bio_field(value):
-    bio = text_field(value, max_length=3000)
-    if bio is not None and len(bio) > BIO_MAX_LENGTH:
-        raise Invalid([f"The about me field must be at most {BIO_MAX_LENGTH} characters long."])
-    return bio
-
-
-PROFILE_FIELDS = {
-    "name": name_field,
-    "gender": lambda value: choice_field(value, GENDERS),
-    "goals": text_field,
-    "year_of_birth": integer_field,
-    "level_of_education": lambda value: choice_field(value, LEVELS_OF_EDUCATION),
-    "country": lambda value: choice_field(value, COUNTRIES),
-    "state": lambda value: text_field(value, max_length=2),
-    "social_links": social_links_field,
-    "mailing_address": text_field,
-    "bio": bio_field,
-    "language_proficiencies": languages_field,
-    "phone_number": phone_number_field,
-    "city": text_field,
-}
-
 
 def field_error(developer_message, user_message):
     return {"developer_message": developer_message, "user_message": user_message}
@@ -462,20 +260,14 @@ def validate_update(request, user, profile, data):
             errors[name] = field_error("This field is not editable via this API",
                                        f"The '{name}' field cannot be edited.")
             del data[name]
-    cleaned = {}
-    for name, check in PROFILE_FIELDS.items():
-        if name not in data:
-            continue
-        try:
-            cleaned[name] = check(data[name])
-        except Invalid as exc:
-            user_message = (f"The about me field must be at most {BIO_MAX_LENGTH} characters "
-                            "long." if name == "bio" else "This value is invalid.")
-            errors[name] = field_error(
-                f"Value '{data[name]}' is not valid for field '{name}': {exc.errors}",
-                user_message)
+    cleaned, invalid = account_update(data)
+    for name, messages in invalid.items():
+        user_message = (f"The about me field must be at most {BIO_MAX_LENGTH} characters "
+                        "long." if name == "bio" else "This value is invalid.")
+        errors[name] = field_error(
+            f"Value '{data[name]}' is not valid for field '{name}': {messages}", user_message)
     if "email" in data:
-        if not as_bool(request.registry.settings, "accounts.allow_email_change"):
+        if not account_config(request.registry).allow_email_change:
             raise APIError(400, {"developer_message": "Email address changes have been "
                                                       "disabled by the site operators.",
                                  "user_message": None})
@@ -563,10 +355,9 @@ def extended_profile_values(config, entries):
 
 
 def check_email_rate(request, data):
-    settings = request.registry.settings
-    for field, key in (("email", "accounts.email_change_rate"),
-                       ("secondary_email", "accounts.secondary_email_rate")):
-        rate = settings.get(key)
+    config = account_config(request.registry)
+    for field, rate in (("email", config.email_change_rate),
+                        ("secondary_email", config.secondary_email_rate)):
         if data.get(field) and rate:
             if hit(request, f"accounts.{field}_change", str(request.user.id), rate):
                 raise APIError(429, {"error": "Too many requests"})
@@ -642,12 +433,16 @@ def request_email_change(request, user, new_email, kind):
     send_mail(request, new_email, subject, text)
 
 
-@account_detail.patch(validators=(can_get_account_info,))
+@account_detail.patch(validators=(can_get_account_info,), body=doc.ACCOUNT_PATCH,
+                      query=doc.STAFF_LOOKUP_QUERY,
+
+                      responses={200: doc.ACCOUNT, 403: "Not the caller's account.",
+                                 404: "No such account.", 429: "Too many email changes."})
 def patch_account_detail(request):
-    """Merge-patch the caller's own account; checks in upstream's order (415, 429, 403, 400)."""
-    content_type = request.content_type or ""
-    if request.body and content_type != MERGE_PATCH:
-        raise unsupported_media_type(request.headers.get("Content-Type", ""))
+    """Update the caller's own account (a JSON merge patch).
+
+    Checks in upstream's order (415, 429, 403, 400).
+    """
     data = request_data(request, (MERGE_PATCH,))
     if not isinstance(data, dict):
         raise APIError(400, {"non_field_errors": [
@@ -674,13 +469,17 @@ def patch_account_detail(request):
 # -- deactivate ---------------------------------------------------------------------------
 
 def can_deactivate_users(request, **kwargs):
-    """``student.can_deactivate_users``: superusers and the configured accounts."""
+    """``student.can_deactivate_users``: superusers and the configured accounts, which
+    must be active global staff (a username alone grants nothing)."""
     user = request.user
-    allowed = as_list(request.registry.settings, "accounts.deactivation_usernames")
-    permissions.require(permissions.is_superuser(user) or user.username in allowed)
+    allowed = accounts_config(request.registry).services.deactivation_usernames
+    permissions.require(permissions.is_superuser(user)
+                        or (user.username in allowed and permissions.is_staff(user)))
 
 
-@deactivate.post(validators=(can_deactivate_users,))
+@deactivate.post(validators=(can_deactivate_users,),
+                 responses={200: doc.ACCOUNT, 400: None, 415: None,
+                            403: "Not allowed to deactivate users.", 404: "No such account."})
 def post_deactivate(request):
     """Make the password unusable and end the account's sessions and tokens.
 
@@ -700,10 +499,13 @@ def post_deactivate(request):
 
 # -- name change ----------------------------------------------------------------------------
 
-@name_change.post()
+@name_change.post(body=doc.NAME_CHANGE_BODY, responses={201: doc.NO_BODY})
 def post_name_change(request):
-    """Request a name change (``PendingNameChangeSerializer`` on ``name``): 201 empty."""
-    data = request_data(request)
+    """Request a change of the caller's name (staff confirm it).
+
+    `PendingNameChangeSerializer` on `name`: 201 empty.
+    """
+    data = request_data(request, JSON_TYPES + FORM_MEDIA_TYPES)
     new_name = data.get("name") if isinstance(data, dict) else None
     errors = None
     if new_name is None:
@@ -733,14 +535,16 @@ def post_name_change(request):
         db.add(pending)
     pending.new_name, pending.rationale, pending.created = new_name, "", utcnow()
     db.flush()
-    response = Response(status=201)
-    del response.content_type
-    return response
+    return empty_response(201)
 
 
-@name_change_confirm.post()
+@name_change_confirm.post(responses={204: doc.NO_BODY, 400: None, 415: None,
+                                     403: "Not staff.", 404: "No pending change."})
 def post_name_change_confirm(request):
-    """Staff apply a pending name change: 204; no pending change (or user) → 404 empty."""
+    """Apply a pending name change (staff).
+
+    204; no pending change (or user): an empty 404.
+    """
     if not request.user.is_staff:
         raise empty(403)
     db = request.dbsession
@@ -764,9 +568,11 @@ def post_name_change_confirm(request):
 # -- replace_usernames ------------------------------------------------------------------------
 
 def can_replace_usernames(request, **kwargs):
-    """``CanReplaceUsername``: only the configured replacement worker."""
-    worker = request.registry.settings.get("accounts.username_replacement_worker")
-    permissions.require(bool(worker) and request.user.username == worker)
+    """``CanReplaceUsername``: only the configured replacement worker, while it is
+    active global staff (a username alone grants nothing)."""
+    worker = accounts_config(request.registry).services.username_replacement_worker
+    permissions.require(bool(worker) and request.user.username == worker
+                        and permissions.is_staff(request.user))
 
 
 def unique_suffix(length=UNIQUE_SUFFIX_LENGTH):
@@ -806,101 +612,24 @@ def rename(request, current, new):
     return True
 
 
-@replace_usernames.post(validators=(can_replace_usernames,))
+@replace_usernames.post(validators=(can_replace_usernames,), body=doc.REPLACE_USERNAMES_BODY,
+                        responses={200: doc.REPLACEMENTS,
+                                   403: "Not the username replacement service."})
 def post_replace_usernames(request):
-    data = request_data(request)
+    """Rename accounts (`username_mappings`: `[{current: desired}]`), as upstream's worker does."""
+    data = request_data(request, JSON_TYPES + FORM_MEDIA_TYPES)
     mappings = data.get("username_mappings") if isinstance(data, dict) else None
     if not isinstance(mappings, list) or not all(
             isinstance(pair, dict) and len(pair) == 1 for pair in mappings):
         raise APIError(400, ["Request data does not match schema"])
+    services = accounts_config(request.registry).services
     successful, failed = [], []
     for pair in mappings:
         (current, desired), = pair.items()
-        if not isinstance(desired, str) or not desired:
+        # A service's (or any reserved) name is never handed out.
+        if not isinstance(desired, str) or not desired or services.is_reserved(desired):
             failed.append({current: desired})
             continue
         new = available_username(request.dbsession, desired)
         (successful if rename(request, current, new) else failed).append({current: new})
     return {"successful_replacements": successful, "failed_replacements": failed}
-
-
-# -- the confirmation links (HTML pages) --------------------------------------------------
-
-PAGE = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>"
-        "<body><h1>{title}</h1><p>{message}</p></body></html>")
-
-
-def page(title, message, status=200):
-    return Response(PAGE.format(title=escape(title), message=escape(message)), status=status,
-                    content_type="text/html", charset="utf-8")
-
-
-def pending_change(request, kind):
-    db = request.dbsession
-    return db.scalar(select(PendingEmailChange).where(
-        PendingEmailChange.activation_key == request.matchdict["key"],
-        PendingEmailChange.kind == kind))
-
-
-def confirm_email_change(request):
-    """``/email_confirm/{key}``: apply the pending change and tell both addresses."""
-    db = request.dbsession
-    pending = pending_change(request, "primary")
-    if pending is None:
-        return page("Invalid email change key",
-                    "This e-mail key is not valid. Please check the link and try again.")
-    user = db.get(User, pending.user_id)
-    new_email = pending.new_email
-    if db.scalar(select(User.id).where(func.lower(User.email) == new_email.lower(),
-                                       User.id != user.id).limit(1)):
-        return page("E-mail address already in use",
-                    "An account with this e-mail already exists.")
-    profile = api.get_profile(db, user.id, create=True)
-    meta = dict(profile.meta or {})
-    meta["old_emails"] = list(meta.get("old_emails", [])) + [[user.email,
-                                                              utcnow().isoformat()]]
-    profile.meta = meta
-    old_email = user.email
-    user.email = new_email
-    db.delete(pending)
-    db.flush()
-    platform = request.registry.settings["lms.platform_name"]
-    text = (f"This is to confirm that you changed the e-mail associated with {platform} from "
-            f"{old_email} to {new_email}. If you did not make this request, please contact "
-            f"us immediately.\n")
-    for address in (old_email, new_email):
-        send_mail(request, address, f"Email Change Confirmation for {platform}", text)
-    return page("E-mail change successful",
-                f"You changed the e-mail address of your account from {old_email} to "
-                f"{new_email}.")
-
-
-def activate_secondary_email(request):
-    """``/activate_secondary_email/{key}``: the recovery address becomes active."""
-    db = request.dbsession
-    pending = pending_change(request, "secondary")
-    if pending is None:
-        return page("Invalid email change key",
-                    "This e-mail key is not valid. Please check the link and try again.")
-    profile = api.get_profile(db, pending.user_id, create=True)
-    profile.secondary_email = pending.new_email
-    profile.secondary_email_active = True
-    db.delete(pending)
-    db.flush()
-    return page("Recovery email activated", "Your recovery email address is now active.")
-
-
-def add_confirmation_routes(config):
-    config.add_route("accounts.email_confirm", "/email_confirm/{key:[^/]*}")
-    config.add_view(confirm_email_change, route_name="accounts.email_confirm",
-                    request_method="GET")
-    config.add_route("accounts.activate_secondary_email", "/activate_secondary_email/{key:[^/]*}")
-    config.add_view(activate_secondary_email, route_name="accounts.activate_secondary_email",
-                    request_method="GET")
-
-
-def _attach_routes(scanner, name, ob):
-    add_confirmation_routes(scanner.config)
-
-
-venusian.attach(add_confirmation_routes, _attach_routes, category="pyramid", depth=0)

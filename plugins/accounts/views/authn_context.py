@@ -16,11 +16,10 @@ import colander
 
 from lms import auth, throttle
 from lms.service import Service
-from plugins.accounts.registration import (
-    get_config,
-    next_url_for_login_page,
-    third_party_auth_context,
-)
+from plugins.accounts import openapi_schemas as doc
+from plugins.accounts.config import get_config
+from plugins.accounts.redirects import next_url_for_login_page
+from plugins.accounts.tpa_context import third_party_auth_context
 
 mfe_context = Service("accounts.mfe_context", "/api/mfe_context", auth=auth.DEFAULT_AUTH,
                       anonymous=True, description="Authn MFE context.")
@@ -46,9 +45,12 @@ def context_validator(request, **kwargs):
     request.validated.update(ContextQuery().deserialize(dict(request.GET)))
 
 
-@mfe_context.get(validators=(context_validator,))
-@tpa_context.get(validators=(context_validator,))
+@mfe_context.get(validators=(context_validator,), query=ContextQuery,
+                 responses={200: doc.AUTHN_CONTEXT, 429: "Throttled (anonymous callers)."})
+@tpa_context.get(validators=(context_validator,), query=ContextQuery,
+                 responses={200: doc.AUTHN_CONTEXT, 429: "Throttled (anonymous callers)."})
 def get_mfe_context(request):
+    """What the authn MFE needs to draw its pages (third-party auth providers, fields)."""
     query = request.validated
     redirect_to = next_url_for_login_page(request, request.GET)
     return {

@@ -16,10 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth import JWT, SESSION_STRICT
-from lms.schemas import StrictBoolean, StrictMapping
+from lms.request import request_data
+from lms.schemas import StrictBoolean, StrictMapping, drf_validated
 from lms.service import Service
+from plugins.accounts import openapi_schemas as doc
 from plugins.accounts.models import Demographics
-from plugins.accounts.views.preferences import drf_validated, request_data
 
 demographics_status = Service("accounts.demographics_status",
                               "/api/demographics/v1/demographics/status/",
@@ -40,14 +41,16 @@ def stored_row(request):
                                     .where(Demographics.user_id == request.user.id))
 
 
-@demographics_status.get()
+@demographics_status.get(responses={200: doc.DEMOGRAPHICS_STATUS})
 def get_demographics_status(request):
+    """Whether to show the caller the demographics call to action."""
     row = stored_row(request)
     return status_body(row.show_call_to_action if row is not None else True)
 
 
-@demographics_status.patch()
+@demographics_status.patch(body=StatusBody(), responses={200: doc.DEMOGRAPHICS_STATUS})
 def patch_demographics_status(request):
+    """Turn the caller's demographics call to action on or off."""
     value = drf_validated(StatusBody(), request_data(request))["show_call_to_action"]
     db = request.dbsession
     row = stored_row(request)

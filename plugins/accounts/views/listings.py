@@ -18,7 +18,9 @@ from lms import pagination, permissions
 from lms.auth import DEFAULT_AUTH, has_api_key
 from lms.errors import APIError, detail
 from lms.models import User
+from lms.openapi import PAGE_QUERY, page_of
 from lms.service import Service
+from plugins.accounts import openapi_schemas as doc
 from plugins.accounts.models import UserPreference
 
 USERS = "/api/user/v1/users/"
@@ -118,14 +120,19 @@ def preference_rows():
             .order_by(UserPreference.id))
 
 
-@users_list.get(validators=(require_api_key,))
+@users_list.get(validators=(require_api_key,), query=PAGE_QUERY,
+                responses={200: page_of(doc.LISTED_USER), 403: "No API key.",
+                           404: "Invalid page."})
 def get_users(request):
+    """Every user with their preferences (server-to-server, `X-Edx-Api-Key`)."""
     return pagination.page_number(request, select(User).order_by(User.id),
                                   lambda rows: serialize_users(request, [row[0] for row in rows]))
 
 
-@user_detail.get(validators=(require_api_key,))
+@user_detail.get(validators=(require_api_key,),
+                 responses={200: doc.LISTED_USER, 403: "No API key.", 404: "No such user."})
 def get_user(request):
+    """One user with their preferences (server-to-server, `X-Edx-Api-Key`)."""
     user_id = detail_id(request)
     user = request.dbsession.get(User, user_id) if user_id <= MAX_ROW_ID else None
     if user is None:
@@ -133,15 +140,24 @@ def get_user(request):
     return serialize_users(request, [user])[0]
 
 
-@user_prefs_list.get(validators=(require_api_key,))
+@user_prefs_list.get(validators=(require_api_key,),
+                     query={"key": "Only this preference.", "user": "Only this user's (an id).",
+                            **PAGE_QUERY},
+                     responses={200: page_of(doc.LISTED_PREFERENCE), 400: "`user` is no user id.",
+                                403: "No API key.", 404: "Invalid page."})
 def get_user_prefs(request):
+    """Every stored preference (server-to-server, `X-Edx-Api-Key`)."""
     stmt = filtered_preferences(request, preference_rows())
     return pagination.page_number(request, stmt,
                                   lambda rows: serialize_preferences(request, rows))
 
 
-@user_pref_detail.get(validators=(require_api_key,))
+@user_pref_detail.get(validators=(require_api_key,),
+                      query={"key": "Only this preference.", "user": "Only this user's (an id)."},
+                      responses={200: doc.LISTED_PREFERENCE, 400: "`user` is no user id.",
+                                 403: "No API key.", 404: "No such preference."})
 def get_user_pref(request):
+    """One stored preference (server-to-server, `X-Edx-Api-Key`)."""
     stmt = filtered_preferences(request, preference_rows())  # DRF filters before the lookup
     preference_id = detail_id(request)
     row = request.dbsession.execute(stmt.where(UserPreference.id == preference_id)).first() \
@@ -151,8 +167,11 @@ def get_user_pref(request):
     return serialize_preferences(request, [row])[0]
 
 
-@preference_users.get(validators=(require_api_key,))
+@preference_users.get(validators=(require_api_key,), query=PAGE_QUERY,
+                      responses={200: page_of(doc.LISTED_USER), 403: "No API key.",
+                                 404: "Invalid page."})
 def get_preference_users(request):
+    """The users who set one preference (server-to-server, `X-Edx-Api-Key`)."""
     stmt = (select(User).join(UserPreference, UserPreference.user_id == User.id)
             .where(UserPreference.key == request.matchdict["pref_key"]).order_by(User.id))
     return pagination.page_number(request, stmt,

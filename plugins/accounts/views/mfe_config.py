@@ -29,13 +29,14 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from time import time
 
-from pyramid.events import ApplicationCreated, subscriber
 from pyramid.exceptions import ConfigurationError
 from pyramid.response import Response
 
 from lms.auth import DEFAULT_AUTH
 from lms.service import Service
 from lms.settings import as_bool, as_int
+from plugins.accounts import openapi_schemas as doc
+from plugins.accounts.config import accounts_config
 
 SETTINGS = {
     "accounts.enable_mfe_config_api": "true",
@@ -45,7 +46,6 @@ SETTINGS = {
     "accounts.mfe_config": "",
     "accounts.mfe_config_overrides": "",
 }
-REGISTRY_KEY = "accounts.mfe_config"
 COMMON_PREFIX = "accounts.mfe_config."
 OVERRIDES_PREFIX = "accounts.mfe_config_overrides."
 
@@ -118,19 +118,13 @@ def parse_mfe_config(settings):
 
 
 def configured(registry):
-    config = registry.get(REGISTRY_KEY)
-    if config is None:
-        config = registry[REGISTRY_KEY] = parse_mfe_config(registry.settings)
-    return config
+    return accounts_config(registry).mfe
 
 
-@subscriber(ApplicationCreated)
-def check_mfe_configuration(event):
-    configured(event.app.registry)  # a bad setting stops the start-up
-
-
-@mfe_config.get()
+@mfe_config.get(query={"mfe": "Add this MFE's own settings."},
+                responses={200: doc.MFE_CONFIG, 404: "The MFE config API is off (empty)."})
 def get_mfe_config(request):
+    """The MFEs' runtime configuration (`?mfe=` adds one MFE's overrides)."""
     config = configured(request.registry)
     if not config.enabled:
         return Response(status=404, body=b"", content_type="text/html", charset="utf-8")

@@ -38,26 +38,26 @@ from pyramid.response import Response
 
 from lms import auth, throttle
 from lms.errors import APIError, not_found
+from lms.request import data_fields, form_fields
 from lms.service import Service
 from lms.session import csrf_protect
-from plugins.accounts.registration import (
-    EMAIL_MAX_LENGTH,
+from plugins.accounts import openapi_schemas as doc
+from plugins.accounts.config import get_config
+from plugins.accounts.fields import EMAIL_MAX_LENGTH
+from plugins.accounts.forms import escape, password_reset_form
+from plugins.accounts.password_reset import (
     base36_to_int,
     check_reset_token,
     destroy_oauth_tokens,
-    escape,
-    get_config,
     has_requested_retirement,
-    is_valid_email,
-    normalize_password,
-    password_errors,
-    password_reset_form,
     send_reset_email,
     set_new_password,
     user_for_uidb36,
     users_for_reset,
 )
-from plugins.accounts.views.registration import html_page, request_data
+from plugins.accounts.passwords import normalize_password, password_errors
+from plugins.accounts.validation import is_valid_email
+from plugins.accounts.views.registration import html_page
 
 RESET_TOKEN_PATH = "{uidb36:[0-9A-Za-z]+}-{token:[^/]+}"
 IN_PROGRESS = "Your previous request is in progress, please try again in a few moments."
@@ -120,19 +120,25 @@ def anonymous_throttle(scope, rate_name):
 
 # -- the request form and token validation ------------------------------------------------
 
-@reset_form.get()
+@reset_form.get(responses={200: doc.FORM_DESCRIPTION})
 def get_password_reset_form(request):
+    """The password reset request form's description."""
     auth.ensure_csrf_cookie(request)
     return password_reset_form(get_config(request.registry))
 
 
 @token_validate.post(validators=(anonymous_throttle("accounts.password_reset_token_validate",
-                                                   "password_reset_token_validate"),))
+                                                   "password_reset_token_validate"),),
+                     body=doc.TOKEN_BODY,
+                     responses={200: doc.TOKEN_VALID, 429: "Throttled (anonymous callers)."})
 @token_validate_legacy.post(validators=(
     anonymous_throttle("accounts.password_reset_token_validate",
-                       "password_reset_token_validate"),))
+                       "password_reset_token_validate"),),
+    body=doc.TOKEN_BODY,
+    responses={200: doc.TOKEN_VALID, 429: "Throttled (anonymous callers)."})
 def post_validate_token(request):
-    token = request_data(request).get("token")
+    """Whether a password reset token (`uidb36-token`) is still valid."""
+    token = data_fields(request).get("token")
     if not isinstance(token, str) or "-" not in token:
         return {"is_valid": False}
     uidb36, token = token.split("-", 1)
@@ -188,10 +194,13 @@ def mail_reset_links(request, email):
     return users
 
 
-@change_request.post(validators=(csrf_protect,))
+@change_request.post(validators=(csrf_protect,), body=doc.EMAIL_FORM,
+                     responses={200: doc.TEXT_PAGE, 400: doc.TEXT_PAGE, 415: None,
+                                403: "No CSRF token, or a reset is in progress."})
 def post_password_change_request(request):
+    """Mail a password reset link to the caller (or to the posted `email`)."""
     user = active_session_user(request)
-    posted = request.POST
+    posted = form_fields(request)
     from_support = (user is not None and (user.is_staff or user.is_superuser)
                     and posted.get("email_from_support_tools"))
     if from_support:
@@ -208,9 +217,12 @@ def post_password_change_request(request):
     return text_response(200)
 
 
-@legacy_reset.post()
+@legacy_reset.post(body=doc.EMAIL_FORM,
+                   responses={200: doc.RESET_REQUESTED, 403: "A reset is in progress.",
+                              415: None})
 def post_legacy_password_reset(request):
-    email = request.POST.get("email")
+    """Mail a password reset link to the posted `email` (older path, CSRF-exempt)."""
+    email = form_fields(request).get("email")
     if reset_limited(request, email):
         raise APIError(403, {"success": False, "value": IN_PROGRESS})
     if mail_reset_links(request, email):
@@ -228,14 +240,17 @@ def posted_password(data, name):
 
 
 @reset_api.post(validators=(anonymous_throttle("accounts.password_reset_api",
-                                               "password_reset_api"),))
+                                               "password_reset_api"),),
+                body=doc.NEW_PASSWORD_BODY,
+                responses={200: doc.RESET_RESULT, 429: "Throttled (anonymous callers)."})
 def post_reset_password(request):
+    """Set a new password with a reset link's token (the authn MFE's API)."""
     uidb36, token = request.matchdict["uidb36"], request.matchdict["token"]
     try:
         base36_to_int(uidb36)
     except ValueError:
         return {"reset_status": False, "token_invalid": True}
-    data = request_data(request)
+    data = data_fields(request)
     password = posted_password(data, "new_password1")
     confirmation = posted_password(data, "new_password2")
     user = user_for_uidb36(request.dbsession, uidb36)
@@ -289,8 +304,10 @@ INVALID_LINK = ("The password reset link was invalid, possibly because it has al
 RETIRED = "Error in resetting your password."
 
 
-@reset_confirm.get()
+@reset_confirm.get(responses={200: doc.HTML,
+                              404: "The link is for another account than the session's."})
 def get_reset_confirm(request):
+    """The password reset page of a reset link (HTML)."""
     user = confirm_target(request)
     if user is not None and has_requested_retirement(request.dbsession, user):
         return reset_page(request, RETIRED, form=False)
@@ -301,26 +318,32 @@ def get_reset_confirm(request):
     return reset_page(request)
 
 
-@reset_confirm.post(validators=(csrf_protect,))
+@reset_confirm.post(validators=(csrf_protect,), body=doc.NEW_PASSWORD_FORM,
+                    responses={200: doc.HTML, 302: "To the reset complete page.",
+                               403: "No CSRF token.", 415: None,
+                               404: "The link is for another account than the session's."})
 def post_reset_confirm(request):
+    """Set a new password from the reset page's form (HTML answers)."""
     user = confirm_target(request)
     if user is not None and has_requested_retirement(request.dbsession, user):
         return reset_page(request, RETIRED, form=False)
     if not check_reset_token(request.registry, user, request.matchdict["token"]):
         return reset_page(request, INVALID_LINK, form=False)
-    password = posted_password(request.POST, "new_password1")
+    posted = form_fields(request)
+    password = posted_password(posted, "new_password1")
     errors = password_errors(get_config(request.registry), password, {"username": user.username,
                                                 "email": user.email})
     if errors:
         return reset_page(request, " ".join(errors))
-    if password != posted_password(request.POST, "new_password2"):
+    if password != posted_password(posted, "new_password2"):
         return reset_page(request, PASSWORDS_DIFFER)
     set_new_password(request, user, password)
     return HTTPFound(location="/password_reset_complete/")
 
 
-@reset_complete.get()
+@reset_complete.get(responses={200: doc.HTML})
 def get_reset_complete(request):
+    """The "password reset complete" page (HTML)."""
     config = get_config(request.registry)
     return html_page("Password reset complete",
                      "<h1>Password reset complete</h1><p>Your password has been set. You may "

@@ -38,11 +38,9 @@ in the alphabetical order of their variable names, so the fixed paths are
 named to sort first (``email_opt_in``, ``time_zones`` < ``user_preference*``).
 ``preferences/{pref_key}/users/`` lives in :mod:`.listings`, scanned earlier.
 """
-import json
 import re
 from datetime import datetime
 
-import colander
 import pycountry
 import pytz
 from pyramid.response import Response
@@ -53,12 +51,16 @@ from lms import permissions
 from lms.auth import BEARER, DEFAULT_AUTH, SESSION, STANDARD_AUTH, ensure_csrf_cookie
 from lms.errors import APIError
 from lms.keys import parse_course_key
+from lms.openapi import Body
+from lms.request import MERGE_PATCH, FormData, form_fields, has_body, request_data
+from lms.responses import empty, no_content
 from lms.routing import USERNAME
 from lms.service import Service
-from lms.settings import as_list
 from lms.timeutil import utcnow
 from lms.users import get_by_username
 from plugins.accounts import api
+from plugins.accounts import openapi_schemas as doc
+from plugins.accounts.config import accounts_config
 from plugins.accounts.models import UserOrgTag
 
 BASE = "/api/user/v1/preferences/"
@@ -85,8 +87,6 @@ user_preferences = Service("accounts.preferences", BASE + PREFERENCES_USERNAME,
 
 KEY_MAX_LENGTH = 255
 KEY_RE = re.compile(r"[-_a-zA-Z0-9]+")
-MERGE_PATCH = "application/merge-patch+json"
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 NO_DATA = "No data provided for user preference update"
 EMAIL_OPTIN_KEY = "email-optin"
 # Upstream EMAIL_OPTIN_MINIMUM_AGE (PARENTAL_CONSENT_AGE_LIMIT).
@@ -95,17 +95,6 @@ ORG_MAX_LENGTH = 255
 
 
 # -- shared helpers ------------------------------------------------------------
-
-def empty(status):
-    """An answer with an empty body, as upstream's ``Response(status=...)``."""
-    return APIError(status, raw=b"")
-
-
-def no_content():
-    response = Response(status=204)
-    del response.content_type  # DRF sends an empty 204 without one
-    return response
-
 
 def require_user_in_url_or_staff(request, username):
     """``IsUserInUrlOrStaff``: staff, or the caller's username (any case) is in the URL."""
@@ -123,52 +112,6 @@ def authorized_user(request, username, allow_staff=False):
     if user is None:
         raise empty(404)
     return user
-
-
-def _strict_constant(token):
-    raise ValueError(f"Out of range float values are not JSON compliant: {token!r}")
-
-
-def parse_json(request):
-    """DRF's JSONParser: a parse error is ``{"detail": "JSON parse error - ..."}``."""
-    try:
-        return json.loads(request.body.decode("utf-8"), parse_constant=_strict_constant)
-    except ValueError as exc:  # includes UnicodeDecodeError and JSONDecodeError
-        raise APIError(400, {"detail": f"JSON parse error - {exc}"})
-
-
-def unsupported_media_type(request):
-    content_type = request.headers.get("Content-Type", "")
-    return APIError(415, {"detail": f'Unsupported media type "{content_type}" in request.'})
-
-
-def has_body(request):
-    return bool(request.content_length) or bool(request.body)
-
-
-def request_data(request):
-    """DRF's ``request.data`` with its default parsers (JSON, form, multipart):
-    ``{}`` for an empty body, 415 for another content type."""
-    if not has_body(request):
-        return {}
-    if request.content_type == "application/json":
-        return parse_json(request)
-    if request.content_type in FORM_TYPES:
-        return {name: value for name, value in request.POST.items() if isinstance(value, str)}
-    raise unsupported_media_type(request)
-
-
-def drf_validated(schema, data):
-    """Deserialize ``data`` (a parsed body) as a DRF serializer would validate it."""
-    if data is None:
-        raise APIError(400, {"non_field_errors": ["This field may not be null."]})
-    if not isinstance(data, dict):
-        raise APIError(400, {"non_field_errors": [
-            f"Invalid data. Expected a dictionary, but got {type(data).__name__}."]})
-    try:
-        return schema.deserialize(data)
-    except colander.Invalid as exc:
-        raise APIError(400, {name: [message] for name, message in exc.asdict().items()})
 
 
 def stringified(value):
@@ -212,11 +155,6 @@ def _serializer_errors(key, value):
     return errors
 
 
-def released_languages(settings):
-    return {code.lower() for code in as_list(settings, "accounts.released_languages")
-            for code in code.split(",") if code}
-
-
 def preference_error(request, key, value):
     """``{"developer_message", "user_message"}`` when ``key: value`` may not be saved."""
     if value is None or value.strip() == "":
@@ -235,8 +173,8 @@ def preference_error(request, key, value):
         return {"developer_message": f"Value '{value}' not valid for preference '{key}': "
                                      "Not in timezone set.",
                 "user_message": f"Value '{value}' is not a valid time zone selection."}
-    if key == "pref-lang" and value.strip().lower() not in released_languages(
-            request.registry.settings):
+    if key == "pref-lang" and value.strip().lower() not in accounts_config(
+            request.registry).released_languages:
         return {"developer_message": f"Value '{value}' not valid for preference '{key}': "
                                      "Not a released language.",
                 "user_message": f"Value '{value}' is not a valid language selection."}
@@ -250,23 +188,25 @@ def save_preference(db, user_id, key, value):
 
 # -- preferences/{username} ------------------------------------------------------
 
-@user_preferences.get()
+@user_preferences.get(responses={200: doc.PREFERENCES, 403: "Not the owner nor staff.",
+                                 404: "No such user."})
 def get_preferences(request):
+    """All of a user's preferences (`{key: value}`), for the owner or staff."""
     username = request.matchdict["username"]
     require_user_in_url_or_staff(request, username)
     user = authorized_user(request, username, allow_staff=True)
     return api.get_preferences(request.dbsession, user.id)
 
 
-@user_preferences.patch()
+@user_preferences.patch(body=doc.PREFERENCES_PATCH,
+                        responses={204: doc.NO_BODY, 403: "Not the owner.",
+                                   404: "No such user."})
 def patch_preferences(request):
+    """Set or (with null) delete several of the caller's preferences (a JSON merge patch)."""
     username = request.matchdict["username"]
     require_user_in_url_or_staff(request, username)
-    data = {}
-    if has_body(request):
-        if request.content_type != MERGE_PATCH:
-            raise unsupported_media_type(request)
-        data = parse_json(request)
+    # Surrogates are refused key by key, with the serializer's message.
+    data = request_data(request, (MERGE_PATCH,), allow_lone_surrogates=True)
     if not data or not isinstance(data, dict):
         raise APIError(400, {"developer_message": NO_DATA, "user_message": NO_DATA})
     user = authorized_user(request, username)
@@ -293,19 +233,16 @@ def put_body_value(request):
     """What DRF's default parsers make of the body (JSON, form or multipart)."""
     if not has_body(request):
         return None
-    if request.content_type == "application/json":
-        return parse_json(request)
-    if request.content_type in FORM_TYPES:
-        fields = {}
-        for name, value in request.POST.items():
-            if isinstance(value, str):
-                fields.setdefault(name, []).append(value)
-        return f"<QueryDict: {fields!r}>"  # str(QueryDict), as upstream stores it
-    raise unsupported_media_type(request)
+    data = request_data(request, allow_lone_surrogates=True)
+    if isinstance(data, FormData):
+        return f"<QueryDict: {data.lists()!r}>"  # str(QueryDict), as upstream stores it
+    return data
 
 
-@user_preference_detail.get()
+@user_preference_detail.get(responses={200: doc.PREFERENCE_VALUE, 403: "Not the owner nor staff.",
+                                       404: "No such user or preference."})
 def get_preference_detail(request):
+    """One preference's value (a JSON string)."""
     username = request.matchdict["username"]
     require_user_in_url_or_staff(request, username)
     user = authorized_user(request, username, allow_staff=True)
@@ -315,8 +252,11 @@ def get_preference_detail(request):
     return value
 
 
-@user_preference_detail.put()
+@user_preference_detail.put(body=doc.PREFERENCE_VALUE,
+                            responses={204: doc.NO_BODY, 403: "Not the owner.",
+                                       404: "No such user."})
 def put_preference_detail(request):
+    """Set one of the caller's preferences (the body is the value)."""
     username = request.matchdict["username"]
     key = request.matchdict["preference_key"]
     require_user_in_url_or_staff(request, username)
@@ -330,8 +270,10 @@ def put_preference_detail(request):
     return no_content()
 
 
-@user_preference_detail.delete()
+@user_preference_detail.delete(responses={204: doc.NO_BODY, 403: "Not the owner.",
+                                          404: "No such user or preference."})
 def delete_preference_detail(request):
+    """Delete one of the caller's preferences."""
     username = request.matchdict["username"]
     require_user_in_url_or_staff(request, username)
     user = authorized_user(request, username)
@@ -372,18 +314,24 @@ def set_email_opt_in(db, user, org, opt_in):
     tag.value = value
 
 
-@email_opt_in.post()
+@email_opt_in.post(body=doc.EMAIL_OPT_IN_FORM, responses={
+    200: doc.EMPTY_HTML, 415: None,
+    400: Body({"type": "string"}, "Missing parameters, or no such course (text).",
+              ("text/html", "text/plain"))})
+
 def post_email_opt_in(request):
-    missing = [name for name in ("course_id", "email_opt_in") if name not in request.POST]
+    """Opt in or out of an organization's marketing email (form: `course_id`, `email_opt_in`)."""
+    posted = form_fields(request)  # a Django view: request.POST
+    missing = [name for name in ("course_id", "email_opt_in") if name not in posted]
     if missing:
         # Django's HttpResponseBadRequest (text/html), before the CSRF cookie is ensured.
         return text_response(f"Missing POST parameters: {', '.join(missing)}", 400, "text/html")
     ensure_csrf_cookie(request)
-    course_id = request.POST["course_id"]
+    course_id = posted["course_id"]
     course_key = parse_course_key(course_id)
     if course_key is None or len(course_key.org) > ORG_MAX_LENGTH:
         return text_response(f"No course '{course_id}' found", 400, "text/plain")
-    opt_in = request.POST["email_opt_in"].lower() == "true"
+    opt_in = posted["email_opt_in"].lower() == "true"
     db = request.dbsession
     if requires_parental_consent(api.get_profile(db, request.user.id), EMAIL_OPTIN_MINIMUM_AGE):
         opt_in = False
@@ -413,8 +361,10 @@ def country_time_zone_names(country_code):
     return pytz.common_timezones
 
 
-@time_zones.get()
+@time_zones.get(query={"country_code": "Only this country's time zones."},
+                responses={200: doc.TIME_ZONES})
 def get_time_zones(request):
+    """Time zones with their current offset (a country's, or all common ones)."""
     now = datetime.now(pytz.utc)
     entries = [{"time_zone": name, "description": display_time_zone(name, now)}
                for name in country_time_zone_names(request.GET.get("country_code"))]

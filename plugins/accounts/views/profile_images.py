@@ -20,10 +20,19 @@ from pyramid.response import FileResponse, Response
 from lms import permissions
 from lms.auth import STANDARD_AUTH
 from lms.errors import APIError, detail
+from lms.request import (
+    FORM_MEDIA_TYPES,
+    has_body,
+    media_type,
+    unsupported_media_type,
+    uploaded_files,
+)
+from lms.responses import no_content
 from lms.routing import USERNAME
 from lms.service import Service
 from lms.timeutil import utcnow
 from plugins.accounts import api, images
+from plugins.accounts import openapi_schemas as doc
 from plugins.accounts.serializers import (
     PROFILE_IMAGE_SIZES,
     account_config,
@@ -39,7 +48,6 @@ legacy_upload = Service("accounts.profile_image_upload",
 legacy_remove = Service("accounts.profile_image_remove",
                         f"/api/profile_images/v1/{USERNAME}/remove", auth=STANDARD_AUTH)
 
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 NO_FILE = "No file provided for profile image"
 MISSING_FILENAME = ("Missing filename. Request should include a Content-Disposition header "
                     "with a filename parameter.")
@@ -47,7 +55,7 @@ FILENAME_RE = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNOREC
 
 
 def error(style, status, message):
-    """A parse/media-type error in the view family's shape."""
+    """An upload error in the view family's shape."""
     if style == "developer":
         return APIError(status, {"developer_message": message})
     return detail(status, message)
@@ -55,12 +63,6 @@ def error(style, status, message):
 
 def both_messages(message, user_message=None):
     return APIError(400, {"developer_message": message, "user_message": user_message or message})
-
-
-def no_content():
-    response = Response(status=204)
-    del response.content_type
-    return response
 
 
 def user_in_url(style):
@@ -77,17 +79,16 @@ def uploaded_file(request, style):
     Multipart and form bodies use the ``file`` part; an image media type is a
     raw upload named by ``Content-Disposition`` (``TypedFileUploadParser``).
     """
-    if not request.body:
+    if not has_body(request):
         return None
-    content_type = request.content_type or ""
-    if content_type in FORM_TYPES:
-        field = request.POST.get("file")
-        if field is None or not hasattr(field, "file"):
+    content_type = media_type(request)
+    if content_type in FORM_MEDIA_TYPES:
+        field = uploaded_files(request).get("file")  # a form body has no files
+        if field is None:
             return None
         return field.filename, field.type, field.file.read()
     if content_type not in images.UPLOAD_MEDIA_TYPES:
-        header = request.headers.get("Content-Type", "")
-        raise error(style, 415, f'Unsupported media type "{header}" in request.')
+        raise unsupported_media_type(request)
     found = FILENAME_RE.search(request.headers.get("Content-Disposition", ""))
     if not found:
         raise error(style, 400, MISSING_FILENAME)
@@ -147,23 +148,32 @@ def remove(request):
     return no_content()
 
 
-@account_image.post(validators=(user_in_url("developer"),))
+@account_image.post(validators=(user_in_url("developer"),), body=doc.IMAGE_UPLOAD,
+                    responses={204: doc.NO_BODY, 403: "Not the caller's account."})
 def post_account_image(request):
+    """Upload the caller's profile image (multipart `file`, or the raw image)."""
     return upload(request, "developer")
 
 
-@account_image.delete(validators=(user_in_url("developer"),))
+@account_image.delete(validators=(user_in_url("developer"),),
+                      responses={204: doc.NO_BODY, 403: "Not the caller's account."})
 def delete_account_image(request):
+    """Remove the caller's profile image."""
     return remove(request)
 
 
-@legacy_upload.post(validators=(user_in_url("drf"),))
+@legacy_upload.post(validators=(user_in_url("drf"),), body=doc.IMAGE_UPLOAD,
+                    responses={204: doc.NO_BODY, 403: "Not the caller's account."})
 def post_legacy_upload(request):
+    """Upload the caller's profile image (the older path)."""
     return upload(request, "drf")
 
 
-@legacy_remove.post(validators=(user_in_url("drf"),))
+@legacy_remove.post(validators=(user_in_url("drf"),),
+                    responses={204: doc.NO_BODY, 403: "Not the caller's account.",
+                               400: None, 415: None})
 def post_legacy_remove(request):
+    """Remove the caller's profile image (the older path)."""
     return remove(request)
 
 

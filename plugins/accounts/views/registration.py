@@ -3,6 +3,8 @@
 - ``GET/POST /api/user/v1/account/registration/`` and ``/api/user/v2/...``: the
   form description (sets the CSRF cookie), and account creation from
   form-encoded fields (CSRF-exempt; a JSON body reads as empty, as upstream);
+  account creation is also served at upstream's legacy paths
+  ``POST /user_api/v1/account/registration/`` (v1) and ``POST /create_account``;
 - ``POST /api/user/v1/validation/registration``: per-field decisions, nothing
   created (JSON or form body);
 - ``POST /api/send_account_activation_email``: re-send the activation mail
@@ -19,11 +21,9 @@ duplicates (409, retired names count), country (400 ``invalid-country``),
 the form (400 ``validation-error``); then the account is created, the new
 user is logged in and the activation mail leaves once the request commits.
 """
-import json
 from urllib.parse import urlencode
 
 import colander
-from pyramid.events import ApplicationCreated, subscriber
 from pyramid.httpexceptions import HTTPFound
 from pyramid.response import Response
 from sqlalchemy import select
@@ -31,30 +31,29 @@ from sqlalchemy import select
 from lms import auth, throttle
 from lms.errors import APIError, permission_denied
 from lms.models import User
+from lms.request import DEFAULT_MEDIA_TYPES, data_fields, form_fields
+from lms.responses import empty_response
 from lms.service import Service
 from lms.session import log_in
-from plugins.accounts.models import Registration
-from plugins.accounts.registration import (
-    DASHBOARD_PATH,
-    EMAIL_CONFLICT,
-    USERNAME_CONFLICT,
-    AccountConflict,
-    activate,
-    clean_registration,
-    country_error,
-    create_account,
+from plugins.accounts import openapi_schemas as doc
+from plugins.accounts.availability import (
     email_exists_or_retired,
-    escape,
-    get_config,
-    next_url_for_login_page,
-    registration_for,
-    registration_form,
-    send_activation_email,
     username_exists_or_retired,
     username_suggestions,
-    validation_decisions,
-    with_host,
 )
+from plugins.accounts.config import get_config
+from plugins.accounts.creation import (
+    AccountConflict,
+    activate,
+    create_account,
+    registration_for,
+    send_activation_email,
+)
+from plugins.accounts.fields import EMAIL_CONFLICT, USERNAME_CONFLICT
+from plugins.accounts.forms import escape, registration_form
+from plugins.accounts.models import Registration
+from plugins.accounts.redirects import DASHBOARD_PATH, next_url_for_login_page, with_host
+from plugins.accounts.validation import clean_registration, country_error, validation_decisions
 
 registration_v1 = Service("accounts.registration_v1", "/api/user/v1/account/registration/",
                           auth=auth.NO_AUTH, anonymous=True,
@@ -63,6 +62,15 @@ registration_v2 = Service("accounts.registration_v2", "/api/user/v2/account/regi
                           auth=auth.NO_AUTH, anonymous=True,
                           description="Registration form and account creation (v2: "
                                       "confirm_email).")
+# Legacy paths upstream still routes to the same RegistrationView (POST is what old
+# clients call): /user_api/v1/... is the v1 API, /create_account the current one.
+registration_legacy_v1 = Service(
+    "accounts.registration_legacy_v1", "/user_api/v1/account/registration/",
+    auth=auth.NO_AUTH, anonymous=True,
+    description="Account creation (legacy path of the v1 registration API).")
+create_account_legacy = Service(
+    "accounts.create_account", "/create_account", auth=auth.NO_AUTH, anonymous=True,
+    description="Account creation (legacy path of the registration API).")
 registration_validation = Service(
     "accounts.registration_validation", "/api/user/v1/validation/registration",
     auth=auth.NO_AUTH, anonymous=True, description="Registration field validation.")
@@ -71,12 +79,6 @@ activation_email = Service(
     auth=(auth.SESSION,), description="Re-send the account activation email.")
 activation = Service("accounts.activate", "/activate/{key}", auth=(auth.SESSION,),
                      anonymous=True, description="Account activation link (HTML).")
-
-
-@subscriber(ApplicationCreated)
-def check_registration_settings(event):
-    """Bad ``accounts.*`` registration settings stop the start-up, not a request."""
-    get_config(event.app.registry)
 
 
 # -- request bodies ----------------------------------------------------------------------
@@ -89,34 +91,10 @@ class FormFields(colander.MappingSchema):
 
 
 def form_fields_validator(request, **kwargs):
-    # Django's request.POST: form fields only (JSON bodies have none; uploads are files).
-    fields = {name: value for name, value in request.POST.items() if isinstance(value, str)}
-    request.validated["form"] = FormFields().deserialize(fields)
-
-
-def request_data(request):
-    """DRF's ``request.data``: a JSON object or form fields (anything else is 415)."""
-    if not request.body:
-        return {}
-    content_type = request.content_type
-    if content_type == "application/json" or content_type.endswith("+json"):
-        try:
-            data = json.loads(request.body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise APIError(400, {"detail": f"JSON parse error - {exc}"})
-        # Upstream fails on a JSON array or scalar; here it carries no fields.
-        return data if isinstance(data, dict) else {}
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return {name: value for name, value in request.POST.items() if isinstance(value, str)}
-    if not content_type:
-        return {}
-    raise APIError(415, {"detail": "Unsupported media type "
-                                   f"\"{request.headers.get('Content-Type')}\" in request."})
-
-
-def empty_response(status=200):
-    """DRF's ``Response(status=...)`` without data: no body, no content type."""
-    return APIError(status, raw=b"").response()
+    # DRF's request.POST: the body is parsed (a bad or unsupported one is refused),
+    # but only a form's fields count: a JSON body has none, uploads are files.
+    request.validated["form"] = FormFields().deserialize(
+        dict(form_fields(request, DEFAULT_MEDIA_TYPES)))
 
 
 def html_page(title, body, status=200):
@@ -129,12 +107,14 @@ def html_page(title, body, status=200):
 # -- registration form and account creation ----------------------------------------------
 
 def api_version(request):
-    return "v1" if request.path.startswith("/api/user/v1/") else "v2"
+    """Upstream ``is_registration_api_v1``: a v1 path (``/create_account`` is not)."""
+    return "v1" if "/v1/" in request.path else "v2"
 
 
-@registration_v1.get()
-@registration_v2.get()
+@registration_v1.get(responses={200: doc.FORM_DESCRIPTION})
+@registration_v2.get(responses={200: doc.FORM_DESCRIPTION})
 def get_registration_form(request):
+    """The registration form's description (fields, their rules and order)."""
     auth.ensure_csrf_cookie(request)
     return registration_form(get_config(request.registry), api_version(request))
 
@@ -148,26 +128,38 @@ def registration_error(status, errors, error_code):
 
 def duplicate_error(request, data):
     """409 when the email or username is taken or retired (only the colliding keys)."""
-    settings = request.registry.settings
+    registry = request.registry
     db = request.dbsession
     email, username = data.get("email"), data.get("username")
     body, error_code = {}, "duplicate"
-    if email is not None and email_exists_or_retired(db, settings, email):
+    if email is not None and email_exists_or_retired(db, registry, email):
         error_code += "-email"
         body["email"] = [{"user_message": EMAIL_CONFLICT}]
-    if username is not None and username_exists_or_retired(db, settings, username):
+    if username is not None and username_exists_or_retired(db, registry, username):
         error_code += "-username"
         body["username"] = [{"user_message": USERNAME_CONFLICT}]
-        body["username_suggestions"] = username_suggestions(db, settings, username)
+        body["username_suggestions"] = username_suggestions(db, registry, username)
     if body:
         body["error_code"] = error_code
         return APIError(409, body)
     return None
 
 
-@registration_v1.post(validators=(form_fields_validator,))
-@registration_v2.post(validators=(form_fields_validator,))
+@registration_v1.post(validators=(form_fields_validator,), body=doc.REGISTRATION_BODY,
+                      responses={200: doc.REGISTERED, 403: "Throttled (forbidden-request).",
+                                 409: "The email or username is taken."})
+@registration_v2.post(validators=(form_fields_validator,), body=doc.REGISTRATION_BODY,
+                      responses={200: doc.REGISTERED, 403: "Throttled (forbidden-request).",
+                                 409: "The email or username is taken."})
+@registration_legacy_v1.post(validators=(form_fields_validator,), body=doc.REGISTRATION_BODY,
+                             responses={200: doc.REGISTERED,
+                                        403: "Throttled (forbidden-request).",
+                                        409: "The email or username is taken."})
+@create_account_legacy.post(validators=(form_fields_validator,), body=doc.REGISTRATION_BODY,
+                            responses={200: doc.REGISTERED, 403: "Throttled (forbidden-request).",
+                                       409: "The email or username is taken."})
 def post_registration(request):
+    """Create an account and log it in (form fields, as the authn MFE posts them)."""
     config = get_config(request.registry)
     if throttle.hit(request, "accounts.registration", throttle.client_ip(request),
                     config.rates["registration"]):
@@ -217,9 +209,12 @@ def validation_throttle(request, **kwargs):
         raise permission_denied()
 
 
-@registration_validation.post(validators=(validation_throttle,))
+@registration_validation.post(validators=(validation_throttle,),
+                              body=doc.REGISTRATION_FIELDS,
+                              responses={200: doc.VALIDATION_DECISIONS, 403: "Throttled."})
 def post_registration_validation(request):
-    data = request_data(request)
+    """Check registration fields one by one: an error message (or "") per field."""
+    data = data_fields(request)
     field_key = data.get("form_field_key")
     decisions, suggestions = validation_decisions(
         request, data, field_key if isinstance(field_key, str) else None)
@@ -231,8 +226,9 @@ def post_registration_validation(request):
 
 # -- activation -------------------------------------------------------------------------------
 
-@activation_email.post()
+@activation_email.post(responses={200: doc.NO_BODY, 400: None, 415: None})
 def post_send_activation_email(request):
+    """Send the caller's account activation email again (when not active yet)."""
     user = request.user
     if not user.is_active:
         send_activation_email(request, user, registration_for(request.dbsession, user))
@@ -250,8 +246,11 @@ ACTIVATION_MESSAGES = {
 }
 
 
-@activation.get()
+@activation.get(query={"next": "Where to go after the login page."},
+                responses={200: doc.HTML, 302: "To the authn MFE's login page."})
 def get_activate(request):
+    """Activate the account of an activation link (an HTML page, or back to the MFE)."""
+
     config = get_config(request.registry)
     db = request.dbsession
     auth.ensure_csrf_cookie(request)

@@ -4,10 +4,10 @@
   their password; the account is locked and queued in PENDING.
 - Everything else serves the retirement driver (Open edX's
   ``scripts/user_retirement``): DRF's default authentication (JWT, session)
-  and ``CanRetireUser``, i.e. a superuser or the user named by
-  ``lms.retirement_service_username``. ``cancel_retirement/`` is for superusers
-  (upstream: superusers, or staff holding a Django model permission openlms
-  does not have).
+  and ``CanRetireUser``, i.e. a superuser or the account named by
+  ``accounts.retirement_service_username`` while it is active global staff.
+  ``cancel_retirement/`` is for superusers (upstream: superusers, or staff
+  holding a Django model permission openlms does not have).
 
 Bodies are JSON only (DRF's JSONParser): a form body is a 415, an empty body
 reads as ``{}``, and a body is parsed only by the endpoints that read one, so
@@ -17,14 +17,11 @@ bodies. Where upstream answers 500 to bad input, openlms answers 400 with the
 same words (non-object bodies, unknown states with ``force``, negative limits,
 missing ``usernames``, malformed partner cleanup lists).
 """
-import codecs
-import json
 import logging
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import colander
-from pyramid.response import Response
 from sqlalchemy import select
 
 from lms import permissions
@@ -40,13 +37,16 @@ from lms.errors import APIError
 from lms.mail import send_mail
 from lms.models import User
 from lms.passwords import verify_password
+from lms.request import form_fields, request_data
+from lms.responses import empty, no_content
 from lms.routing import USERNAME
 from lms.schemas import StrictString
 from lms.service import Service
 from lms.session import LOGGED_IN_COOKIE, USER_INFO_COOKIE, LockoutPolicy, delete_cookie
-from lms.settings import as_bool
 from lms.timeutil import isoformat, utcnow
+from plugins.accounts import openapi_schemas as doc
 from plugins.accounts import retirement
+from plugins.accounts.config import accounts_config
 from plugins.accounts.models import UserProfile, UserRetirementStatus
 from plugins.accounts.retirement import RetirementError
 
@@ -84,23 +84,11 @@ MSG_INCORRECT = "Email or password is incorrect."
 MSG_NO_USERNAME = "The user was not specified."
 MSG_BAD_PARTNER_CLEANUP = 'Expected a JSON array of {"original_username": ...} objects.'
 JSON_MEDIA_TYPE = "application/json"
-FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_LIMIT = 2**31 - 1  # beyond any real queue; keeps LIMIT inside the database's integers
 MAX_ROW_ID = 2**31 - 1  # larger ids cannot exist (and would overflow the database)
 
 
 # -- shared helpers ------------------------------------------------------------------
-
-def no_content():
-    response = Response(status=204)
-    del response.content_type  # DRF sends an empty 204 without one
-    return response
-
-
-def empty(status):
-    """Upstream's ``Response(status=...)``: no body at all."""
-    return APIError(status, raw=b"")
-
 
 def bare(status, message):
     """A bare JSON string body, as the retirement views answer."""
@@ -108,10 +96,11 @@ def bare(status, message):
 
 
 def can_retire_user(request, **kwargs):
-    """``CanRetireUser``: a superuser, or the configured retirement service user."""
+    """``CanRetireUser``: a superuser, or the retirement service account (which must be
+    active global staff: a username alone grants nothing)."""
     user = request.user
-    service = request.registry.settings["lms.retirement_service_username"]
-    permissions.require(user.is_superuser or (bool(service) and user.username == service))
+    permissions.require(permissions.is_superuser(user)
+                        or retirement.is_retirement_service(request.registry, user))
 
 
 def superuser_only(request, **kwargs):
@@ -119,45 +108,14 @@ def superuser_only(request, **kwargs):
     permissions.require(request.user.is_superuser)
 
 
-def unsupported_media_type(request):
-    content_type = request.headers.get("Content-Type", "")
-    return APIError(415, {"detail": f'Unsupported media type "{content_type}" in request.'})
-
-
-def _decode_json(request):
-    charset = request.charset or "utf-8"
-    try:
-        codecs.lookup(charset)
-    except LookupError:
-        charset = "utf-8"
-
-    def refuse_constant(name):  # DRF's strict mode: NaN and Infinity are not JSON
-        raise ValueError("Out of range float values are not JSON compliant")
-
-    try:
-        return json.loads(request.body.decode(charset), parse_constant=refuse_constant)
-    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        raise APIError(400, {"detail": f"JSON parse error - {exc}"})
-
-
 def json_body(request):
     """``request.data`` with only DRF's JSONParser: ``{}`` for no body, 415 for others."""
-    if not request.body:
-        return {}
-    if request.content_type != JSON_MEDIA_TYPE:
-        raise unsupported_media_type(request)
-    return _decode_json(request)
+    return request_data(request, (JSON_MEDIA_TYPE,))
 
 
 def default_body(request):
     """``request.data`` with DRF's default parsers (JSON, form, multipart)."""
-    if not request.body:
-        return {}
-    if request.content_type == JSON_MEDIA_TYPE:
-        return _decode_json(request)
-    if request.content_type in FORM_MEDIA_TYPES:
-        return {key: value for key, value in request.POST.items() if isinstance(value, str)}
-    raise unsupported_media_type(request)
+    return request_data(request)
 
 
 def required_username(data):
@@ -273,17 +231,20 @@ def log_out_everywhere(request, response):
         delete_cookie(response, config, name)
 
 
-@deactivate_logout.post()
+@deactivate_logout.post(body=doc.PASSWORD_FORM,
+                        responses={204: doc.NO_BODY, 400: "No `password` form field.",
+                                   403: "Deletion disabled, locked out or a wrong password."})
 def post_deactivate_logout(request):
+    """Queue the caller's own account for retirement (password confirmed) and log out."""
     settings = request.registry.settings
-    if not as_bool(settings, "accounts.enable_account_deletion"):
+    if not accounts_config(request.registry).enable_account_deletion:
         raise empty(403)
     user = request.user
     policy = LockoutPolicy(request)
     if policy.enabled and policy.is_locked_out(user):
         raise bare(403, MSG_LOCKED_OUT)
     # Like Django's request.POST: form fields only, so a JSON body has no password.
-    password = request.POST.get("password")
+    password = form_fields(request).get("password")
     if not isinstance(password, str):
         raise bare(400, "Could not verify user password: 'password'")
     ok, _ = verify_password(unicodedata.normalize("NFKC", password), user.password)
@@ -332,7 +293,12 @@ def parse_limit(params):
     return min(count, MAX_LIMIT)
 
 
-@retirement_queue.get(validators=(can_retire_user,))
+@retirement_queue.get(validators=(can_retire_user,),
+                      query={"cool_off_days": "Queued at least this many days ago.",
+                             "states": "A state to list (repeated).",
+                             "limit": "At most this many learners."},
+                      responses={200: doc.RETIREMENT_STATUSES, 400: doc.BARE_MESSAGE,
+                                 403: "Not the retirement service."})
 def get_retirement_queue(request):
     """Learners in the given states, queued at least ``cool_off_days`` ago."""
     params = request.GET
@@ -368,7 +334,11 @@ def parse_date(params, name):
         raise bare(400, f"Invalid start or end date: {exc}")
 
 
-@retirements_by_date.get(validators=(can_retire_user,))
+@retirements_by_date.get(validators=(can_retire_user,),
+                         query={"start_date": "YYYY-MM-DD (UTC).", "end_date": "YYYY-MM-DD (UTC).",
+                                "state": "The state to list."},
+                         responses={200: doc.RETIREMENT_STATUSES, 400: doc.BARE_MESSAGE,
+                                    403: "Not the retirement service."})
 def get_retirements_by_status_and_date(request):
     """Learners in ``state`` queued between two dates (both inclusive, UTC)."""
     params = request.GET
@@ -392,7 +362,9 @@ def get_retirements_by_status_and_date(request):
 
 # -- {username}/retirement_status/ and update_retirement_status/ -------------------------
 
-@retirement_status.get(validators=(can_retire_user,))
+@retirement_status.get(validators=(can_retire_user,),
+                       responses={200: doc.RETIREMENT_STATUS, 403: "Not the retirement service.",
+                                  404: "No retirement for this learner."})
 def get_retirement_status(request):
     """One learner's status, by their username now or before retire/ renamed them."""
     username = request.matchdict["username"]
@@ -408,7 +380,10 @@ def get_retirement_status(request):
     return serialize_rows([row], retirement.all_states(db))[0]
 
 
-@update_retirement_status.patch(validators=(can_retire_user,))
+@update_retirement_status.patch(validators=(can_retire_user,), body=doc.RETIREMENT_UPDATE_BODY,
+                                responses={204: doc.NO_BODY, 400: doc.BARE_MESSAGE,
+                                           403: "Not the retirement service.",
+                                           404: "No `username`, or no such retirement."})
 def patch_update_retirement_status(request):
     """Move a learner to a later state and append the step's message to the log."""
     data = json_body(request)
@@ -426,16 +401,24 @@ def patch_update_retirement_status(request):
 
 # -- the LMS steps -----------------------------------------------------------------------
 
-@retire_misc.post(validators=(can_retire_user,))
+@retire_misc.post(validators=(can_retire_user,), body=doc.USERNAME_BODY,
+                  responses={204: doc.NO_BODY, 400: doc.BARE_MESSAGE,
+                             403: "Not the retirement service.",
+                             404: "No `username`, or no such retirement."})
 def post_retire_misc(request):
+    """Retirement step: remove the learner's remaining personal data (profile, preferences)."""
     username = required_username(json_body(request))
     status = status_for_action(request, username)
     run_step(retirement.retire_misc, request.dbsession, status)
     return no_content()
 
 
-@retire.post(validators=(can_retire_user,))
+@retire.post(validators=(can_retire_user,), body=doc.USERNAME_BODY,
+             responses={204: doc.NO_BODY, 400: doc.BARE_MESSAGE,
+                        403: "Not the retirement service.",
+                        404: "No `username`, or no such retirement."})
 def post_retire(request):
+    """Retirement step: retire the account itself (username, email and password replaced)."""
     username = required_username(json_body(request))
     status = status_for_action(request, username)
     run_step(retirement.retire, request.dbsession, request.registry, status,
@@ -445,7 +428,10 @@ def post_retire(request):
 
 # -- partner reporting -------------------------------------------------------------------
 
-@partner_report.put(validators=(can_retire_user,))
+@partner_report.put(validators=(can_retire_user,), body=doc.USERNAME_BODY,
+                    responses={204: doc.NO_BODY, 400: doc.BARE_MESSAGE,
+                               403: "Not the retirement service.",
+                               404: "No `username`, or no such retirement."})
 def put_retirement_partner_report(request):
     """Queue the learner for the partner report (when they had enrollments)."""
     username = required_username(json_body(request))
@@ -454,7 +440,8 @@ def put_retirement_partner_report(request):
     return no_content()
 
 
-@partner_report.post(validators=(can_retire_user,))
+@partner_report.post(validators=(can_retire_user,),
+                     responses={200: doc.PARTNER_REPORT, 403: "Not the retirement service."})
 def post_retirement_partner_report(request):
     """The learners to report to partners, marked as being processed (body ignored)."""
     report = retirement.take_partner_report(request.dbsession, request.registry)
@@ -478,7 +465,9 @@ class PartnerCleanupBody(colander.SequenceSchema):
     item = PartnerCleanupItem()
 
 
-@partner_report_cleanup.post(validators=(can_retire_user,))
+@partner_report_cleanup.post(validators=(can_retire_user,), body=doc.PARTNER_CLEANUP_BODY,
+                             responses={204: doc.NO_BODY, 400: doc.BARE_MESSAGE,
+                                        403: "Not the retirement service."})
 def post_retirement_partner_report_cleanup(request):
     """Forget the reported learners: ``[{"original_username": ...}, ...]``."""
     data = json_body(request)
@@ -531,7 +520,9 @@ def first_error(schema, error):
     return next(iter(messages.values()))
 
 
-@retirement_cleanup.post(validators=(can_retire_user,))
+@retirement_cleanup.post(validators=(can_retire_user,), body=doc.RETIREMENT_CLEANUP_BODY,
+                         responses={204: doc.NO_BODY, 400: doc.BARE_MESSAGE,
+                                    403: "Not the retirement service."})
 def post_retirement_cleanup(request):
     """Redact, then delete, the statuses of learners whose retirement is COMPLETE."""
     data = json_body(request)
@@ -570,7 +561,8 @@ class CancelBody(colander.MappingSchema):
                                         missing_msg="retirement_id must be specified.")
 
 
-@cancel_retirement.post(validators=(superuser_only,))
+@cancel_retirement.post(validators=(superuser_only,), body=doc.CANCEL_RETIREMENT_BODY,
+                        responses={200: doc.SUCCESS, 403: "Not a superuser."})
 def post_cancel_retirement(request):
     """Give a PENDING learner their account back (they must reset their password)."""
     data = default_body(request)

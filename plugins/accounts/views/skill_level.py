@@ -16,6 +16,8 @@ skill_level = Service("accounts.skill_level", r"/api/user/v1/skill_level/{job_id
 UNKNOWN_JOB = "The job id doesn't exist, enter a valid job id."
 
 
-@skill_level.get()
+@skill_level.get(responses={404: "Always: openlms knows no jobs.", 200: None})
 def get_skill_level(request):
+    """A learner's skill levels for a job: openlms keeps no job data, so always a 404."""
+
     raise APIError(404, {"message": UNKNOWN_JOB})

@@ -41,7 +41,6 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from pyramid.events import ApplicationCreated, subscriber
 from pyramid.exceptions import ConfigurationError
 from sqlalchemy import false, or_, select
 
@@ -49,10 +48,12 @@ from lms import pagination, permissions
 from lms.auth import BEARER_STRICT, JWT, STANDARD_AUTH, has_api_key
 from lms.errors import APIError, detail, permission_denied
 from lms.models import User
+from lms.openapi import page_of
 from lms.routing import USERNAME
 from lms.service import Service
-from lms.settings import as_bool
 from lms.throttle import Throttled, client_ip, hit
+from plugins.accounts import openapi_schemas as doc
+from plugins.accounts.config import accounts_config
 from plugins.accounts.models import SocialAuthLink
 
 BASE = "/api/third_party_auth/v0/"
@@ -66,7 +67,6 @@ SETTINGS = {
     "accounts.tpa_provider_burst_throttle": "10/m",
     "accounts.tpa_provider_sustained_throttle": "50/h",
 }
-REGISTRY_KEY = "accounts.third_party_auth_providers"
 AUTH_ENTRY_ACCOUNT_SETTINGS = "account_settings"
 REQUIRED_SCOPE = "tpa:read"
 
@@ -185,17 +185,8 @@ def parse_providers(text):
 
 
 def configured_providers(registry):
-    """The enabled providers (parsed once per application)."""
-    providers = registry.get(REGISTRY_KEY)
-    if providers is None:
-        providers = parse_providers(registry.settings.get("accounts.third_party_auth_providers"))
-        registry[REGISTRY_KEY] = providers
-    return providers
-
-
-@subscriber(ApplicationCreated)
-def check_provider_configuration(event):
-    configured_providers(event.app.registry)  # a bad setting stops the start-up
+    """The enabled providers (parsed at start-up, :mod:`plugins.accounts.config`)."""
+    return accounts_config(registry).providers
 
 
 def get_provider(registry, provider_id):
@@ -220,7 +211,7 @@ def provider_states(request, user):
 
 def login_url(request, provider):
     params = {"auth_entry": AUTH_ENTRY_ACCOUNT_SETTINGS}
-    redirect = request.registry.settings.get("accounts.account_microfrontend_url")
+    redirect = accounts_config(request.registry).account_microfrontend_url
     if redirect:
         params["next"] = redirect
     params.update(provider.login_params)
@@ -232,8 +223,9 @@ def disconnect_url(provider, link):
     return f"/auth/disconnect/{provider.backend_name}/{association}?"
 
 
-@user_status.get()
+@user_status.get(responses={200: doc.PROVIDER_STATUSES})
 def get_user_status(request):
+    """The third-party login providers, and whether the caller's account is linked to each."""
     return [{
         "id": provider.provider_id,
         "name": provider.name,
@@ -284,8 +276,15 @@ def mapping_remote_id(provider, link, field_name):
     return provider.remote_id(link)
 
 
-@user_mapping.get()
+@user_mapping.get(query={"username": "Usernames (repeated or comma-separated).",
+                         "remote_id": "Remote ids (repeated or comma-separated).",
+                         "remote_id_field_name": "The extra-data field holding the remote id.",
+                         "page": "Page number.", "page_size": "Page size."},
+                  responses={200: page_of(doc.USER_MAPPING),
+                             403: "Not staff, or a JWT without the tpa scope and filter.",
+                             404: "No such provider, or an invalid page."})
 def get_user_mapping(request):
+    """Usernames and remote ids of the accounts linked to one provider (staff, or scoped JWT)."""
     provider_id = request.matchdict["provider_id"].partition(":")[0]
     check_mapping_permission(request, provider_id)
     provider = get_provider(request.registry, provider_id)
@@ -325,11 +324,11 @@ def is_unprivileged(request, kind, value):
 
 def throttle(request):
     """UserRateThrottle: per user, or per address for anonymous callers."""
-    settings = request.registry.settings
+    config = accounts_config(request.registry)
     ident = str(request.user.id) if request.user is not None else client_ip(request)
-    waits = [hit(request, scope, ident, settings[key]) for scope, key in (
-        ("accounts.tpa_sustained", "accounts.tpa_provider_sustained_throttle"),
-        ("accounts.tpa_burst", "accounts.tpa_provider_burst_throttle"))]
+    waits = [hit(request, scope, ident, rate) for scope, rate in (
+        ("accounts.tpa_sustained", config.tpa_sustained_rate),
+        ("accounts.tpa_burst", config.tpa_burst_rate))]
     if max(waits):
         raise Throttled(max(waits))
 
@@ -339,8 +338,7 @@ def linked_providers(request, kind, value):
     unprivileged = is_unprivileged(request, kind, value)
     if unprivileged:
         throttle(request)
-        if not as_bool(request.registry.settings,
-                       "accounts.allow_unprivileged_sso_provider_query"):
+        if not accounts_config(request.registry).allow_unprivileged_sso_provider_query:
             raise APIError(403, raw=b"")
     column = User.username if kind == "username" else User.email
     user = None if "\x00" in value else request.dbsession.scalars(
@@ -358,15 +356,23 @@ def linked_providers(request, kind, value):
     return {"active": active}
 
 
-@users_query.get()
+@users_query.get(query={"username": "Whose links.", "email": "Whose links (by email)."},
+                 responses={200: doc.LINKED_PROVIDERS,
+                            400: "Neither `email` nor `username`.",
+                            403: "Someone else's links, and unprivileged queries are off.",
+                            404: "No such user.", 429: "Throttled."})
 def get_users_query(request):
+    """The providers linked to an account named by `?username=` or `?email=`."""
     for kind in ("email", "username"):
         if kind in request.GET:
             return linked_providers(request, kind, request.GET[kind])
     raise APIError(400, ["Must provide one of ['email', 'username']"])
 
 
-@user_links.get()
+@user_links.get(responses={200: doc.LINKED_PROVIDERS,
+                           403: "Someone else's links, and unprivileged queries are off.",
+                           404: "No such user.", 429: "Throttled."})
 def get_user_links(request):
+    """The providers linked to one account (by username or email)."""
     value = request.matchdict["username"]
     return linked_providers(request, "email" if "@" in value else "username", value)

@@ -17,8 +17,10 @@ come from waffle rows, which do not exist here, so they are absent.
 """
 from lms import permissions
 from lms.auth import JWT, SESSION_STRICT
+from lms.plugins import feature_toggles
 from lms.service import Service
 from lms.settings import as_bool
+from plugins.accounts import openapi_schemas as doc
 
 toggle_state = Service("accounts.toggle_state", "/api/toggles/v0/state/",
                        auth=(JWT, SESSION_STRICT))
@@ -37,18 +39,6 @@ def accounts_toggles(settings):
          "is_active": as_bool(settings, "accounts.allow_unprivileged_sso_provider_query"),
          "note": "Anyone may ask which providers another user is linked to."},
     ]
-
-
-def declared_toggles(registry):
-    """``[(plugin module name, toggle dict)]`` from every enabled plugin."""
-    settings = registry.settings
-    hook = registry["lms.plugin_manager"].hook.lms_feature_toggles
-    found = []
-    for implementation in hook.get_hookimpls():
-        module = getattr(implementation.plugin, "__name__", implementation.plugin_name)
-        for toggle in implementation.function(settings=settings) or ():
-            found.append((module, toggle))
-    return found
 
 
 def waffle_flag(module, toggle):
@@ -76,11 +66,12 @@ def setting_toggle(module, toggle):
             "class": "SettingToggle", "module": module}
 
 
-@toggle_state.get()
+@toggle_state.get(responses={200: doc.TOGGLE_REPORT, 403: "Not staff."})
 def get_toggle_state(request):
+    """The feature toggles of every enabled plugin and their state (staff)."""
     permissions.require(permissions.is_staff(request.user))
     report = {"waffle_flags": [], "waffle_switches": [], "django_settings": []}
-    for module, toggle in declared_toggles(request.registry):
+    for module, toggle in feature_toggles(request.registry):
         kind = toggle.get("type")
         if kind == "waffle_flag":
             report["waffle_flags"].append(waffle_flag(module, toggle))

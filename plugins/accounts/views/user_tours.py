@@ -21,20 +21,21 @@ Settings (declared in :mod:`plugins.accounts`):
   (upstream AVAILABLE_DISCUSSION_TOURS; space-separated, default none).
 """
 import colander
-from pyramid.response import Response
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms import permissions
 from lms.auth import DEFAULT_AUTH
-from lms.errors import APIError, detail
+from lms.errors import detail
 from lms.models import User
 from lms.routing import USERNAME
-from lms.schemas import StrictMapping
+from lms.request import request_data
+from lms.responses import empty, empty_response
+from lms.schemas import StrictMapping, drf_validated
 from lms.service import Service
-from lms.settings import as_bool, as_list
+from plugins.accounts import openapi_schemas as doc
+from plugins.accounts.config import accounts_config
 from plugins.accounts.models import DiscussionTour, UserTour
-from plugins.accounts.views.preferences import drf_validated, request_data
 
 SETTINGS = {
     # The user_tours.tours_disabled waffle flag.
@@ -121,25 +122,18 @@ class DiscussionTourBody(StrictMapping):
     show_tour = colander.SchemaNode(Boolean(), missing=colander.drop)
 
 
-def empty(status):
-    return APIError(status, raw=b"")
-
-
-def empty_response(status):
-    response = Response(status=status)
-    del response.content_type  # DRF drops it from an empty answer
-    return response
-
-
 def require_tours_enabled(request, **kwargs):
-    if as_bool(request.registry.settings, "accounts.user_tours_disabled"):
+    if accounts_config(request.registry).user_tours_disabled:
         raise empty(403)
 
 
 # -- v1/{username} ---------------------------------------------------------------------
 
-@user_tour.get(validators=(require_tours_enabled,))
+@user_tour.get(validators=(require_tours_enabled,),
+               responses={200: doc.USER_TOUR, 400: "Not the owner nor staff (empty).",
+                          403: "Tours are off (empty).", 404: "No tour state (empty)."})
 def get_user_tour(request):
+    """A user's product tour state (the owner or staff)."""
     username = request.matchdict["username"]
     if request.user.username != username and not permissions.is_staff(request.user):
         raise empty(400)
@@ -151,8 +145,11 @@ def get_user_tour(request):
             "show_courseware_tour": row.show_courseware_tour}
 
 
-@user_tour.patch(validators=(require_tours_enabled,))
+@user_tour.patch(validators=(require_tours_enabled,), body=UserTourBody(),
+                 responses={200: doc.NO_BODY, 403: "Tours are off (empty).",
+                            404: "No tour state (empty)."})
 def patch_user_tour(request):
+    """Change the caller's product tour state (empty 400 for someone else's)."""
     if request.user.username != request.matchdict["username"]:
         raise empty(400)
     values = drf_validated(UserTourBody(), request_data(request))
@@ -166,9 +163,10 @@ def patch_user_tour(request):
     return empty_response(200)
 
 
-@user_tour.put()
+@user_tour.put(responses={405: "Always (empty).", 400: None, 415: None})
+
 def put_user_tour(request):
-    """Unsupported, as upstream: an empty 405."""
+    """Not allowed: unsupported, as upstream (an empty 405)."""
     return empty_response(405)
 
 
@@ -190,14 +188,18 @@ def own_discussion_tours(db, user_id):
                       .order_by(DiscussionTour.id)).all()
 
 
-@discussion_tours.get(validators=(require_tours_enabled,))
-@discussion_tour.get(validators=(require_tours_enabled,))
+@discussion_tours.get(validators=(require_tours_enabled,),
+                      responses={200: doc.DISCUSSION_TOURS, 403: "Tours are off (empty).",
+                                 409: "A concurrent request created the tours (empty)."})
+@discussion_tour.get(validators=(require_tours_enabled,),
+                     responses={200: doc.DISCUSSION_TOURS, 403: "Tours are off (empty).",
+                                409: "A concurrent request created the tours (empty)."})
 def get_discussion_tours(request):
+    """The caller's discussion tours (created on first read from the configured list)."""
     db = request.dbsession
     tours = own_discussion_tours(db, request.user.id)
     known = {tour.tour_type for tour in tours}
-    missing = [name for name in as_list(request.registry.settings,
-                                        "accounts.available_discussion_tours")
+    missing = [name for name in accounts_config(request.registry).available_discussion_tours
                if name not in known]
     if missing:
         try:
@@ -210,9 +212,14 @@ def get_discussion_tours(request):
     return [serialize_discussion_tour(tour) for tour in tours]
 
 
-@discussion_tours.put(validators=(require_tours_enabled,))
-@discussion_tour.put(validators=(require_tours_enabled,))
+@discussion_tours.put(validators=(require_tours_enabled,), body=DiscussionTourBody(),
+                      responses={200: doc.DISCUSSION_TOUR, 404: "No tour id in the path.",
+                                 403: "Tours are off, or another user's tour."})
+@discussion_tour.put(validators=(require_tours_enabled,), body=DiscussionTourBody(),
+                     responses={200: doc.DISCUSSION_TOUR, 404: "No such tour.",
+                                403: "Tours are off, or another user's tour."})
 def put_discussion_tour(request):
+    """Show or hide one of the caller's discussion tours (`show_tour`)."""
     raw_id = request.matchdict.get("tour_id")
     tour_id = int(raw_id) if raw_id else None
     tour = request.dbsession.get(DiscussionTour, tour_id) \

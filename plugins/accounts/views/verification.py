@@ -12,6 +12,7 @@ from lms.errors import not_found
 from lms.routing import USERNAME
 from lms.service import Service
 from lms.users import get_by_username
+from plugins.accounts import openapi_schemas as doc
 from plugins.accounts.identity import attempts_for_user, serialize_attempt, user_status
 from plugins.accounts.models import VerificationAttempt
 
@@ -49,8 +50,11 @@ def target_user(request):
     return user
 
 
-@status_service.get(validators=(staff_or_owner,))
+@status_service.get(validators=(staff_or_owner,),
+                    responses={200: doc.VERIFICATION_STATUS, 403: "Not the owner nor staff.",
+                               404: "No such user, or never verified."})
 def get_verification_status(request):
+    """Whether a user's identity is verified, and until when."""
     user = target_user(request)
     status = user_status(attempts_for_user(request.dbsession, user.id),
                          request.registry.settings)
@@ -63,8 +67,11 @@ def get_verification_status(request):
     }
 
 
-@details_service.get(validators=(staff_or_owner,))
+@details_service.get(validators=(staff_or_owner,),
+                     responses={200: doc.VERIFICATIONS, 403: "Not the owner nor staff.",
+                                404: "No such user, or no verification."})
 def get_verifications(request):
+    """A user's identity verification attempts."""
     user = target_user(request)
     attempts = attempts_for_user(request.dbsession, user.id)
     if not attempts:
@@ -73,8 +80,11 @@ def get_verifications(request):
     return [serialize_attempt(row, settings) for row in attempts]
 
 
-@attempt_service.get(validators=(staff_only,))
+@attempt_service.get(validators=(staff_only,),
+                     responses={200: doc.VERIFICATION, 403: "Not staff.",
+                                404: "No such attempt."})
 def get_verification_attempt(request):
+    """One identity verification attempt (staff)."""
     attempt_id = int(request.matchdict["attempt_id"])
     row = None
     if attempt_id < 2**31:

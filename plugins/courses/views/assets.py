@@ -20,8 +20,10 @@ from sqlalchemy import select
 
 from lms import permissions
 from lms.auth import SESSION_STRICT
+from lms.responses import bare
 from lms.service import Service
-from lms.settings import as_int
+from plugins.courses import openapi_schemas as doc
+from plugins.courses.config import courses_config
 from lms.timeutil import aware
 from plugins.courses.models import Asset
 
@@ -43,16 +45,6 @@ def parse_asset_key(raw):
         return AssetKey.from_string(raw)
     except (InvalidKeyError, TypeError, ValueError):
         return None
-
-
-def bare(status, body=b"", content_type="text/html"):
-    response = Response(body=body, status=status)
-    if body:
-        response.content_type = content_type
-        response.charset = "utf-8"
-    else:
-        response.content_type = None
-    return response
 
 
 def is_authorized(request, row, course_key):
@@ -97,7 +89,7 @@ def parse_range(header, length):
 
 
 def caching_headers(request, response, row, last_modified):
-    ttl = as_int(request.registry.settings, "courses.asset_cache_ttl")
+    ttl = courses_config(request.registry).asset_cache_ttl
     restricted = row.locked or row.name == CODE_LIBRARY_NAME
     if ttl > 0 and not restricted:
         expires = datetime.now(UTC) + timedelta(seconds=ttl)
@@ -109,8 +101,12 @@ def caching_headers(request, response, row, last_modified):
     response.headers["Vary"] = "Origin"
 
 
-@asset.get()
+@asset.get(responses={200: doc.ASSET, 206: doc.ASSET, 304: "Not modified.",
+                      400: "Not an asset key.", 403: "A locked file.", 404: "No such file.",
+                      416: "Range not satisfiable."})
 def get_asset(request):
+    """A course file (static asset), with byte ranges and conditional requests."""
+
     key = parse_asset_key(request.matchdict["asset_key"])
     if key is None:
         return bare(400)

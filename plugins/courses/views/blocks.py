@@ -27,17 +27,14 @@ from lms.errors import developer
 from lms.keys import parse_course_key, parse_usage_key
 from lms.routing import USAGE_ID
 from lms.service import Service, colander_querystring_validator
-from lms.settings import as_bool
 from lms.timeutil import utcnow
 from lms.users import get_by_username
 from plugins.courses import api, blocks
-from plugins.courses.access import (
-    UserContext,
-    user_context,
-    visible_blocks,
-    without_hidden_after_due,
-)
+from plugins.courses import openapi_schemas as doc
+from plugins.courses.access import ContentAccess, UserContext, user_context
+from plugins.courses.config import courses_config
 from plugins.courses.models import Asset, Block, Course
+from plugins.courses.querystring import multi_value_query_validator
 
 SERVICE_OPTIONS = {"auth": STANDARD_AUTH, "errors": "developer", "anonymous": True}
 blocks_in_course_v1 = Service("courses.blocks_in_course_v1", "/api/courses/v1/blocks/",
@@ -54,7 +51,6 @@ block_metadata_v1 = Service("courses.block_metadata_v1",
 block_metadata_v2 = Service("courses.block_metadata_v2",
                             f"/api/courses/v2/block_metadata/{USAGE_ID}", **SERVICE_OPTIONS)
 
-HTML_STUDENT_VIEW_DATA_SETTING = "courses.html_student_view_data"
 # Django's CACHE_MIDDLEWARE_SECONDS default, used by patch_response_headers.
 ANONYMOUS_CACHE_SECONDS = 600
 OPENEDX_DISCUSSION_PROVIDER = "openedx"
@@ -167,6 +163,22 @@ class BlocksQuery(colander.MappingSchema):
     student_view_data = colander.SchemaNode(MultiValue(), missing=frozenset())
     block_types_filter = colander.SchemaNode(MultiValue(), missing=frozenset())
     return_type = colander.SchemaNode(ReturnType(), missing="dict")
+
+
+class RawString(colander.String):
+    """A parameter another validator has already checked: its last value, as given."""
+
+    def deserialize(self, node, cstruct):
+        value = _last(cstruct)
+        return colander.null if value is colander.null else str(value)
+
+
+class BlocksInCourseQuery(BlocksQuery):
+    """BlocksInCourseView's query: ``course_id`` (checked first by course_root_validator)."""
+
+    # Required (checked before this schema, with BlocksInCourseView's plain 400s).
+    course_id = colander.SchemaNode(
+        RawString(), description="A course key: the answer starts at its course block.")
 
 
 class MetadataQuery(colander.MappingSchema):
@@ -327,7 +339,7 @@ def viewer_validator(request, **kwargs):
                                            all_blocks)
 
 
-BLOCKS_VALIDATORS = (colander_querystring_validator, viewer_validator)
+BLOCKS_VALIDATORS = (multi_value_query_validator, viewer_validator)
 
 
 # -- views ----------------------------------------------------------------------------
@@ -349,10 +361,12 @@ def render_blocks(request):
     params = blocks_params(request.validated)
     context = viewer.context
     if context is None:
-        visible = None
+        visible = None  # all_blocks (course staff): no filtering
     else:
-        visible = without_hidden_after_due(
-            structure, course, context, visible_blocks(structure, course, context))
+        # The content rule; whether an enrollment is needed was settled by resolve_viewer
+        # (course staff may view the blocks of a user who is not enrolled).
+        visible = ContentAccess(course, structure, context).visible_keys(
+            require_enrollment=False)
 
     completions = resume_key = None
     user = None if context is None else context.user
@@ -364,11 +378,10 @@ def render_blocks(request):
         if completions is not None:
             resume_key = hooks.lms_resume_block(dbsession=request.dbsession, user_id=user.id,
                                                 course_key=course_key)
-    settings = request.registry.settings
     result = blocks.get_blocks(
         structure, root, visible, params, base_url=request.application_url,
         course_start=course.start,
-        html_enabled=as_bool(settings, HTML_STUDENT_VIEW_DATA_SETTING),
+        html_enabled=courses_config(request.registry).html_student_view_data,
         completions=completions, resume_key=resume_key)
     return result, completions
 
@@ -382,18 +395,25 @@ def json_response(request, body, cacheable):
     return body
 
 
-@blocks_in_tree_v1.get(schema=BlocksQuery(), validators=BLOCKS_VALIDATORS)
-@blocks_in_tree_v2.get(schema=BlocksQuery(), validators=BLOCKS_VALIDATORS)
+@blocks_in_tree_v1.get(schema=BlocksQuery(), validators=BLOCKS_VALIDATORS,
+                       responses={200: doc.BLOCKS})
+@blocks_in_tree_v2.get(schema=BlocksQuery(), validators=BLOCKS_VALIDATORS,
+                       responses={200: doc.BLOCKS})
 def get_blocks_in_tree(request):
+    """The blocks below a block, as the named user (or, with `all_blocks`, staff) sees them."""
     result, _ = render_blocks(request)
     return json_response(request, result, request.blocks_viewer.cacheable)
 
 
-@blocks_in_course_v1.get(schema=BlocksQuery(),
-                         validators=(course_root_validator,) + BLOCKS_VALIDATORS)
-@blocks_in_course_v2.get(schema=BlocksQuery(),
-                         validators=(course_root_validator,) + BLOCKS_VALIDATORS)
+@blocks_in_course_v1.get(schema=BlocksInCourseQuery(),
+                         validators=(course_root_validator,) + BLOCKS_VALIDATORS,
+                         responses={200: doc.BLOCKS, 404: "No such course."})
+@blocks_in_course_v2.get(schema=BlocksInCourseQuery(),
+                         validators=(course_root_validator,) + BLOCKS_VALIDATORS,
+                         responses={200: doc.BLOCKS, 404: "No such course."})
 def get_blocks_in_course(request):
+    """The blocks of the course `?course_id=`, as the named user (or staff) sees them."""
+
     result, completions = render_blocks(request)
     course = request.blocks_course
     discussions = (course.settings or {}).get("discussions_settings") or {}
@@ -407,8 +427,11 @@ def get_blocks_in_course(request):
     return json_response(request, result, request.blocks_viewer.cacheable)
 
 
-@block_metadata_v1.get(schema=MetadataQuery(), validators=(colander_querystring_validator,))
-@block_metadata_v2.get(schema=MetadataQuery(), validators=(colander_querystring_validator,))
+@block_metadata_v1.get(schema=MetadataQuery(), validators=(colander_querystring_validator,),
+                       responses={200: doc.BLOCK_METADATA_V1})
+@block_metadata_v2.get(schema=MetadataQuery(), validators=(colander_querystring_validator,),
+                       responses={200: doc.BLOCK_METADATA_V1})
+
 def get_block_metadata(request):
     """A block's id, type and (``include=index_dictionary``) its search-index text."""
     raw = request.matchdict["usage_key_string"]
@@ -420,7 +443,11 @@ def get_block_metadata(request):
     if not permissions.has_course_staff_access(db, request.user, key.course_key):
         raise developer(403, f"You do not have permission to access block '{raw}'.")
     course = api.get_course(db, key.course_key)
-    # Upstream reads the modulestore item, so orphans have metadata too.
+    if course is not None:
+        verdict = api.content_access(request.registry, db, request.user, course).may_see(key)
+        if not verdict and verdict is not api.Verdict.NOT_FOUND:
+            raise developer(403, f"You do not have permission to access block '{raw}'.")
+    # Upstream reads the modulestore item, so orphans (outside the tree) have metadata too.
     block = None if course is None else db.scalar(select(Block).where(
         Block.version == course.version, Block.usage_key == str(key)))
     if block is None:

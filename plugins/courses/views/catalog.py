@@ -31,10 +31,12 @@ from lms.keys import parse_course_key
 from lms.models import CourseAccessRole, OAuthApplication
 from lms.routing import COURSE_KEY
 from lms.service import Service, colander_querystring_validator
-from lms.settings import as_bool
 from lms.timeutil import aware, utcnow
 from lms.users import get_by_username
 from plugins.courses import api
+from plugins.courses import openapi_schemas as doc
+from plugins.courses.config import courses_config
+from plugins.courses.querystring import multi_value_query_validator
 from plugins.courses.models import Course
 from plugins.courses.serializers import (
     course_start,
@@ -219,15 +221,15 @@ def course_list_throttle(scope):
     """
 
     def validator(request, **kwargs):
-        settings = request.registry.settings
+        config = courses_config(request.registry)
         user = request.user
         if user is not None and (user.is_staff or user.is_superuser):
             if _is_client_credentials(request):
-                bucket, rate = "service_user", settings["courses.course_list_service_user_rate"]
+                bucket, rate = "service_user", config.course_list_service_user_rate
             else:
-                bucket, rate = "staff", settings["courses.course_list_staff_rate"]
+                bucket, rate = "staff", config.course_list_staff_rate
         else:
-            bucket, rate = "user", settings["courses.course_list_rate"]
+            bucket, rate = "user", config.course_list_rate
         ident = str(user.id) if user is not None else throttle.client_ip(request)
         wait = throttle.hit(request, f"courses.{scope}.{bucket}", ident, rate)
         if wait:
@@ -397,8 +399,11 @@ def ids_page(request, course_ids, serialize, stmt, max_size):
 
 @course_list.get(schema=CourseListQuery(),
                  validators=(course_list_throttle("course_list"),
-                             colander_querystring_validator))
+                             multi_value_query_validator),
+                 responses={200: doc.COURSE_PAGE, 403: "Another user's view, and not staff.",
+                            404: "No such user, or an invalid page.", 429: "Throttled."})
 def get_course_list(request):
+    """The courses of the catalog the caller (or, for staff, `?username=`) may see."""
     query = request.validated
     user = effective_user(request, query["username"])
     stmt = select(Course).options(*(defer(column) for column in HEAVY_COLUMNS))
@@ -431,8 +436,12 @@ def get_course_list(request):
 
 # -- GET /api/courses/v1/courses/{course_key_string} ----------------------------------------
 
-@course_detail.get(schema=CourseDetailQuery(), validators=(colander_querystring_validator,))
+@course_detail.get(schema=CourseDetailQuery(), validators=(colander_querystring_validator,),
+                   responses={200: doc.COURSE_DETAIL,
+                              403: "Another user's view, and not staff.",
+                              404: "No such course (or not visible), or no such user."})
 def get_course_detail(request):
+    """One course of the catalog, with its overview."""
     raw_key = request.matchdict["course_key_string"]
     course_key = parse_course_key(raw_key)
     if course_key is None:
@@ -444,8 +453,7 @@ def get_course_detail(request):
     if course is None or not access.has_access(CATALOG_PERMISSION, course):
         # Access errors are disguised as a missing course, as upstream does.
         raise developer(404, COURSE_NOT_FOUND)
-    settings = request.registry.settings
-    show_certificate_date = (as_bool(settings, "courses.auto_certificate_generation")
+    show_certificate_date = (courses_config(request.registry).auto_certificate_generation
                              and not course.self_paced)
     return serialize_course_detail(request, course, show_certificate_date=show_certificate_date,
                                    is_enrolled=is_enrolled_field(request, user, access, course))
@@ -475,8 +483,12 @@ def _keys(rows):
 
 
 @course_ids.get(schema=CourseIdsQuery(),
-                validators=(course_list_throttle("course_ids"), colander_querystring_validator))
+                validators=(course_list_throttle("course_ids"), colander_querystring_validator),
+                responses={200: doc.COURSE_IDS_PAGE, 403: "Another user's view, and not staff.",
+                           404: "No such user, or an invalid page.", 429: "Throttled."})
 def get_course_ids(request):
+    """The keys of the courses a user has access to (`?role=staff`: staff roles only)."""
+
     query = request.validated
     user = effective_user(request, query["username"])
     role = query["role"]

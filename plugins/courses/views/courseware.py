@@ -12,19 +12,20 @@ verification, course goals (off). The enrollment comes from ``lms_get_enrollment
 Staff masquerading (a session feature of the legacy LMS) is not supported.
 """
 import colander
-from pyramid.response import Response
 from sqlalchemy import select
 
 from lms import auth
 from lms.errors import APIError, developer, not_found
 from lms.keys import parse_course_key, parse_usage_key
+from lms.request import request_data
+from lms.responses import empty_response
 from lms.routing import COURSE_KEY, USAGE_ID
 from lms.schemas import StrictBoolean, StrictMapping
 from lms.service import Service, colander_querystring_validator
 from lms.timeutil import aware, isoformat, utcnow
 from lms.users import get_by_username
 from plugins.courses import api, serializers
-from plugins.courses.access import hidden_after_due
+from plugins.courses import openapi_schemas as doc
 from plugins.courses.models import Celebration
 from plugins.courses.render import (
     course_key_of_usage,
@@ -57,12 +58,6 @@ CURRENCY_SYMBOL = "$"
 # settings.ENTRANCE_EXAM_MIN_SCORE_PCT's course default (CourseFields).
 DEFAULT_ENTRANCE_EXAM_MIN_SCORE = 65
 UPGRADE_URL = "/course_modes/choose/{course_id}/"
-
-
-def empty_response(status):
-    response = Response(status=status)
-    del response.content_type  # DRF's Response(status=...) has no body and no type
-    return response
 
 
 # -- GET /api/courseware/course/{course_key_string} -------------------------------------------
@@ -231,8 +226,10 @@ def clean_overview(course):
     return sanitize_html(course.overview) if course.overview else course.overview
 
 
-@course_info.get(schema=CourseInfoQuery(), validators=(colander_querystring_validator,))
+@course_info.get(schema=CourseInfoQuery(), validators=(colander_querystring_validator,),
+                 responses={200: doc.COURSEWARE_COURSE, 404: "No such course (or not visible)."})
 def get_course_info(request):
+    """The learning MFE's course metadata (`?requested_fields=` keeps only those)."""
     course_key = parse_course_key(request.matchdict["course_key_string"])
     if course_key is None:
         raise not_found()
@@ -277,26 +274,29 @@ def sequence_items(structure, node, visible, context, completions):
     return items
 
 
-@sequence_metadata.get()
+@sequence_metadata.get(responses={200: doc.SEQUENCE, 404: "No such sequence (or not visible).",
+                                  422: "The block is not a sequence."})
 def get_sequence_metadata(request):
+    """A sequence's units, as the caller sees them (the learning MFE's sequence metadata)."""
     raw_key = request.matchdict["usage_key_string"]
     usage_key = parse_usage_key(raw_key)
     if usage_key is None:
         raise developer(404, f"Invalid usage key: '{raw_key}'.")
     course_key = course_key_of_usage(usage_key)
+    if course_key is None:
+        raise not_found("developer")
     db = request.dbsession
-    course = api.get_course(db, course_key) if course_key is not None else None
-    if course is None:
-        raise not_found("developer")
-    structure = api.get_structure(request.registry, db, course)
-    node = structure.blocks.get(str(usage_key))
     user = request.user
-    context = api.user_context(request, course, user)
-    if node is None or (user is None and not api.is_public(course)):
-        raise not_found("developer")  # anonymous users only get public courses' sequences
-    visible = api.visible_blocks(structure, course, context)
-    if node.usage_key not in visible:
-        raise not_found("developer")
+    answer = api.may_see_block(request.registry, db, user, usage_key)
+    # A sequence hidden after its due date is still described (is_hidden_after_due,
+    # for the learning MFE's notice), but none of its units are listed, not even in
+    # the anonymous public view (upstream lists them there).
+    hidden_after_due = answer.verdict is api.Verdict.HIDDEN_AFTER_DUE
+    if not (answer or hidden_after_due):
+        raise not_found("developer")  # cannot be seen: as if it did not exist
+    structure, node, access = answer.structure, answer.node, answer.access
+    context = access.context
+    visible = set() if hidden_after_due else access.visible_keys()
     if node.block_type not in SEQUENCE_TYPES:
         raise APIError(422, raw=b"")
     public_view = user is None
@@ -305,7 +305,6 @@ def get_sequence_metadata(request):
         hooks = request.registry["lms.plugin_manager"].hook
         completions = hooks.lms_block_completions(dbsession=db, user_id=user.id,
                                                   course_key=course_key)
-    now = utcnow()
     return {
         "items": sequence_items(structure, node, visible, context, completions),
         "element_id": usage_key.html_id(),
@@ -332,16 +331,16 @@ def get_sequence_metadata(request):
         "gated_sequence_paywall": None,
         "display_name": display_name_with_default(node),
         "format": node.fields.get("format"),
-        "is_hidden_after_due": (not public_view and not context.is_staff
-                                and hidden_after_due(course, node, now)),
+        "is_hidden_after_due": hidden_after_due,
         "navigation_disabled": bool(node.fields.get("hide_from_toc", False)),
     }
 
 
 # -- GET /api/courseware/resume/{course_key_string} --------------------------------------------
 
-@resume.get()
+@resume.get(responses={200: doc.RESUME})
 def get_resume(request):
+    """Where the caller left the course: the last block completed, its section and unit."""
     course_key = parse_course_key(request.matchdict["course_key_string"])
     if course_key is None:
         raise not_found("developer")
@@ -350,12 +349,12 @@ def get_resume(request):
     hooks = request.registry["lms.plugin_manager"].hook
     block_key = hooks.lms_resume_block(dbsession=db, user_id=request.user.id,
                                        course_key=course_key)
-    course = api.get_course(db, course_key) if block_key else None
-    if course is None:
+    if not block_key:
         return body
-    structure = api.get_structure(request.registry, db, course)
-    if str(block_key) not in structure.blocks:
-        return body
+    answer = api.may_see_block(request.registry, db, request.user, block_key)
+    if not answer or str(answer.course.course_key) != str(course_key):
+        return body  # gone, or not to be seen now: nowhere to resume
+    structure = answer.structure
     # The course → chapter → sequential → vertical path of the block.
     path = [*reversed(structure.ancestors(str(block_key))), str(block_key)]
     if len(path) < 4:
@@ -371,15 +370,16 @@ class CelebrationBody(StrictMapping):
     weekly_goal = colander.SchemaNode(StrictBoolean(null_is_missing=True), missing=None)
 
 
-@celebration.post()
+@celebration.post(body=CelebrationBody(),
+                  responses={200: doc.EMPTY, 201: doc.EMPTY, 400: "An empty 400.",
+                             404: "Not enrolled, or no such course."})
 def post_celebration(request):
+    """Turn the caller's course celebrations (first section, weekly goal) on or off."""
+
     course_key = parse_course_key(request.matchdict["course_key_string"])
     if course_key is None:
         raise not_found("developer")
-    try:
-        body = request.json_body if request.body else {}
-    except ValueError as exc:
-        raise developer(400, f"JSON parse error - {exc}")
+    body = request_data(request)
     try:
         wanted = CelebrationBody().deserialize(body)
     except colander.Invalid:

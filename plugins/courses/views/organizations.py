@@ -14,13 +14,17 @@ from urllib.parse import urlparse
 
 import colander
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from lms import pagination, permissions
 from lms.auth import JWT, SESSION_STRICT
 from lms.errors import APIError, field_errors, not_found
+from lms.openapi import PAGE_QUERY, page_of
+from lms.request import data_fields
 from lms.schemas import StrictMapping
 from lms.service import Service, colander_body_validator
 from lms.timeutil import isoformat
+from plugins.courses import openapi_schemas as doc
 from plugins.courses.models import Organization
 
 # JwtAuthentication, then DRF's plain SessionAuthentication (inactive users refused).
@@ -142,28 +146,24 @@ def staff_only(request, **kwargs):
 
 def reject_active(request, **kwargs):
     """``active`` cannot be set through the API (checked before the body's fields)."""
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        body = request.POST
-    else:
-        try:
-            body = request.json_body if request.body else {}
-        except ValueError:
-            return  # the body validator reports the parse error
-    if (isinstance(body, dict) or hasattr(body, "getall")) and "active" in body:
+    if "active" in data_fields(request):
         raise APIError(400, [ACTIVE_NOT_ALLOWED])
 
 
 # -- views -------------------------------------------------------------------------------------
 
-@organization_list.get()
+@organization_list.get(query=PAGE_QUERY,
+                       responses={200: page_of(doc.ORGANIZATION), 404: "Invalid page."})
 def get_organizations(request):
+    """The active organizations."""
     stmt = select(Organization).where(Organization.active.is_(True)).order_by(Organization.id)
     return pagination.page_number(
         request, stmt, lambda rows: [serialize_organization(request, org) for org, in rows])
 
 
-@organization_detail.get()
+@organization_detail.get(responses={200: doc.ORGANIZATION})
 def get_organization(request):
+    """One active organization, by short name."""
     org = find(request.dbsession, request.matchdict["short_name"], active_only=True)
     if org is None:
         raise not_found()
@@ -171,31 +171,41 @@ def get_organization(request):
 
 
 @organization_detail.put(schema=OrganizationBody(),
-                         validators=(staff_only, reject_active, colander_body_validator))
+                         validators=(staff_only, reject_active, colander_body_validator),
+                         responses={200: doc.ORGANIZATION, 403: "Not global staff."})
 def put_organization(request):
-    """Update the organization named in the URL (active or not), else create one from the body."""
+    """Update the organization named in the URL (active or not), else create one from the body.
+
+    Global staff only.
+    """
     db = request.dbsession
     data = request.validated
     org = find(db, request.matchdict["short_name"], active_only=False)
     duplicate = find(db, data["short_name"], active_only=False)
     if duplicate is not None and duplicate is not org:
         raise field_errors({"short_name": DUPLICATE_SHORT_NAME})
-    if org is None:
-        org = Organization(description=None, logo=None)
-        db.add(org)
-    org.name = data["name"]
-    org.short_name = data["short_name"]
-    if "description" in data:
-        org.description = data["description"]
-    if "logo_url" in data:
-        org.logo = data["logo_url"]
-    org.active = True
-    db.flush()
+    try:
+        with db.begin_nested():
+            if org is None:
+                org = Organization(description=None, logo=None)
+                db.add(org)
+            org.name = data["name"]
+            org.short_name = data["short_name"]
+            if "description" in data:
+                org.description = data["description"]
+            if "logo_url" in data:
+                org.logo = data["logo_url"]
+            org.active = True
+            db.flush()
+    except IntegrityError:  # a concurrent request took the short name first
+        raise field_errors({"short_name": DUPLICATE_SHORT_NAME}) from None
     db.refresh(org)
     return serialize_organization(request, org)
 
 
-@organization_detail.patch()
+@organization_detail.patch(responses={405: "Always: upstream disables PATCH.", 400: None,
+                                      415: None})
 def patch_organization(request):
-    """Upstream disables PATCH (PUT creates and updates) with a bare 405."""
+    """Not allowed: upstream disables PATCH (PUT creates and updates) with a bare 405."""
+
     raise APIError(405, raw=b"", headers={"Allow": DETAIL_METHODS})

@@ -9,7 +9,7 @@ schedule (start dates, ``hide_after_due``) and a public outline seen without
 enrollment make sequences ``accessible: false`` without hiding them.
 """
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import colander
 
@@ -20,6 +20,7 @@ from lms.service import Service, colander_querystring_validator
 from lms.timeutil import isoformat, utcnow
 from lms.users import get_by_username
 from plugins.courses import api
+from plugins.courses import openapi_schemas as doc
 from plugins.courses.render import display_name_with_default
 
 outline = Service(
@@ -30,9 +31,6 @@ outline = Service(
 
 SEQUENCE_TYPES = ("sequential",)
 PUBLIC_OUTLINE_VISIBILITIES = ("public", "public_outline")
-# Outline processors never hide content because of dates: visibility is computed
-# as of a time after every start date, and the schedule only marks sequences.
-END_OF_TIME = datetime.max.replace(tzinfo=timezone.utc)
 
 
 class OutlineQuery(colander.MappingSchema):
@@ -99,17 +97,22 @@ def outline_tree(structure):
 
 
 def removed_for_learner(structure, course, context, tree):
-    """Keys the visibility, partition and enrollment processors take out."""
+    """Keys the visibility, partition and enrollment processors take out.
+
+    Asks the content rule (:class:`plugins.courses.api.ContentAccess`): what it
+    hides for good (staff-only, other content groups) is removed; what it hides
+    because of dates stays in the outline, marked inaccessible by the schedule.
+    """
     everything = {node.usage_key for section, sequences in tree
                   for node in [section, *sequences]}
     outline_public = course.course_visibility in PUBLIC_OUTLINE_VISIBILITIES
     if not outline_public and not context.is_enrolled:
         return everything
     # As a learner: users who reach this (org-wide staff, say) do not see all content.
-    as_learner = dataclasses.replace(context, now=END_OF_TIME, is_staff=False)
-    visible = api.visible_blocks(structure, course, as_learner)
+    access = api.ContentAccess(course, structure, dataclasses.replace(context, is_staff=False))
     return {key for key in everything
-            if key not in visible or structure.blocks[key].fields.get("hide_from_toc")}
+            if access.block_verdict(key) in (api.Verdict.HIDDEN, api.Verdict.NOT_FOUND)
+            or structure.blocks[key].fields.get("hide_from_toc")}
 
 
 class Schedule:
@@ -170,8 +173,14 @@ def whole_days(value):
     return int(value) if float(value).is_integer() else value
 
 
-@outline.get(schema=OutlineQuery(), validators=(colander_querystring_validator,))
+@outline.get(schema=OutlineQuery(), validators=(colander_querystring_validator,),
+             responses={200: doc.OUTLINE,
+                        401: "An anonymous caller asking for a course that is not found.",
+                        403: "Another user's outline, and not course staff.",
+                        404: "No such course or user."})
 def get_course_outline(request):
+    """The course outline (sections and sequences) as the caller, or a named user, sees it."""
+
     course_key = course_key_or_400(request.matchdict["course_key_str"])
     now = utcnow()
     db = request.dbsession

@@ -7,11 +7,11 @@
 - ``GET .../handler_url/{handler_name}/``: an absolute, token-secured handler URL.
 
 Upstream routes only content-library (v2) keys here; openlms serves its course
-blocks (``block-v1:`` keys) with upstream's shapes. Who may see a block: course
-staff; otherwise the block must be visible to the user (release dates,
-``visible_to_staff_only``, partitions) and the user enrolled, or the course
-public (the only case anonymous callers get in). Not seeing an existing block
-is 403, as the learning context's permission check answers.
+blocks (``block-v1:`` keys) with upstream's shapes. Who may see a block is
+:func:`plugins.courses.api.may_see_block`'s answer (course staff; otherwise the
+block visible now, ``hide_after_due`` included, and the user enrolled or the
+course public: the only case anonymous callers get in). Not seeing an existing
+block is 403, as the learning context's permission check answers.
 """
 import secrets
 
@@ -22,8 +22,9 @@ from lms import auth
 from lms.errors import detail, not_found, permission_denied
 from lms.keys import parse_course_key, parse_usage_key
 from lms.service import Service, colander_querystring_validator
-from lms.settings import as_bool
 from plugins.courses import api, blocks
+from plugins.courses import openapi_schemas as doc
+from plugins.courses.config import courses_config
 from plugins.courses.models import Asset
 from plugins.courses.render import (
     AUTHOR_VIEW,
@@ -37,7 +38,6 @@ from plugins.courses.render import (
 from plugins.courses.serializers import course_start
 
 BASE = "/api/xblock/v2/xblocks/{usage_key_str}/"
-HTML_STUDENT_VIEW_DATA_SETTING = "courses.html_student_view_data"
 block_metadata = Service("courses.xblock_metadata", BASE,
                          auth=auth.STANDARD_AUTH, errors="drf", anonymous=True)
 block_view = Service("courses.xblock_view", BASE + "view/{view_name}/",
@@ -56,26 +56,24 @@ def missing(raw_key):
 
 
 def load_block(request):
-    """``(course, structure, node)`` for the URL's block, checking the caller may see it."""
+    """``(course, structure, node)`` for the URL's block, if the caller may see it now.
+
+    Asks :func:`plugins.courses.api.may_see_block`: a block outside the published
+    tree is 404, one the caller may not see (not enrolled, staff-only, another
+    content group, not started, hidden after its due date) is 403.
+    """
     raw_key = request.matchdict["usage_key_str"]
     usage_key = parse_usage_key(raw_key)
     if usage_key is None:
         raise not_found()
-    course_key = course_key_of_usage(usage_key)
-    db = request.dbsession
-    course = api.get_course(db, course_key) if course_key is not None else None
-    if course is None:
+    if course_key_of_usage(usage_key) is None:
         raise missing(raw_key)
-    structure = api.get_structure(request.registry, db, course)
-    node = structure.blocks.get(str(usage_key))
-    if node is None:
+    answer = api.may_see_block(request.registry, request.dbsession, request.user, usage_key)
+    if answer.verdict is api.Verdict.NOT_FOUND:
         raise missing(raw_key)
-    context = api.user_context(request, course, request.user)
-    if not context.is_staff:
-        may_learn = context.is_enrolled or api.is_public(course)
-        if not may_learn or node.usage_key not in api.visible_blocks(structure, course, context):
-            raise permission_denied()
-    return course, structure, node
+    if not answer:
+        raise permission_denied()
+    return answer.course, answer.structure, answer.node
 
 
 def metadata(node):
@@ -100,13 +98,16 @@ def student_view_data(request, course, structure, node):
     ENABLE_HTML_XBLOCK_STUDENT_VIEW_DATA), as in the blocks API.
     """
     facts = blocks.block_facts(structure, course_start(course))[node.usage_key]
-    html_enabled = as_bool(request.registry.settings, HTML_STUDENT_VIEW_DATA_SETTING)
+    html_enabled = courses_config(request.registry).html_student_view_data
     return blocks.student_view_data(facts, course.course_key, request.application_url,
                                     html_enabled=html_enabled)
 
 
-@block_metadata.get(schema=MetadataQuery(), validators=(colander_querystring_validator,))
+@block_metadata.get(schema=MetadataQuery(), validators=(colander_querystring_validator,),
+                    responses={200: doc.XBLOCK_METADATA, 403: "The caller may not see the block.",
+                               404: "No such block."})
 def get_block_metadata(request):
+    """A block's id, type and display name (`?include=` adds its index or view data)."""
     course, structure, node = load_block(request)
     includes = set(request.validated["include"].split(","))
     body = metadata(node)
@@ -117,8 +118,10 @@ def get_block_metadata(request):
     return body
 
 
-@block_view.get()
+@block_view.get(responses={200: doc.XBLOCK_VIEW, 403: "The caller may not see the block.",
+                           404: "No such block or view."})
 def get_block_view(request):
+    """A block rendered with one of its views (HTML fragment and resources)."""
     course, _, node = load_block(request)
     view_name = request.matchdict["view_name"]
     if view_name not in VIEWS:
@@ -130,14 +133,22 @@ def get_block_view(request):
     return body
 
 
-@block_handler_url.get()
+@block_handler_url.get(responses={200: doc.HANDLER_URL, 403: "The caller may not see the block.",
+                                  404: "Not a usage key."})
 def get_block_handler_url(request):
-    """Does not check that the block exists, as upstream; the token is per user and block."""
+    """A signed URL for one of a block's handlers.
+
+    The token is per user and block.
+ As upstream, a block that does not exist still
+    gets a URL; one the caller may not see now is 403, as for the other views."""
     raw_key = request.matchdict["usage_key_str"]
     usage_key = parse_usage_key(raw_key)
     if usage_key is None:
         raise not_found()
     user = request.user
+    answer = api.may_see_block(request.registry, request.dbsession, user, usage_key)
+    if not answer and answer.verdict is not api.Verdict.NOT_FOUND:
+        raise permission_denied()
     # Anonymous users get a throw-away "anon" id (upstream keeps one in the session).
     user_id = user.id if user is not None else "anon" + secrets.token_hex(16)
     settings = request.registry.settings

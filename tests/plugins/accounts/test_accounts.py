@@ -402,9 +402,12 @@ def test_deactivation_needs_the_permission(app_factory):
     make_user(db, "alice")
     staff = create_user(db, "staff", is_staff=True)
     bot = create_user(db, "support_bot")
-    response = app.post("/api/user/v1/accounts/alice/deactivate/",
-                        headers=jwt_headers(app, staff), status=403)
-    assert response.json == DENIED
+    for caller in (staff, bot):  # the bot's name alone grants nothing: it must be staff
+        response = app.post("/api/user/v1/accounts/alice/deactivate/",
+                            headers=jwt_headers(app, caller), status=403)
+        assert response.json == DENIED
+    bot.is_staff = True
+    db.commit()
     db.expire_all()
     assert is_usable(db.scalar(select(User.password).where(User.username == "alice")))
     app.post("/api/user/v1/accounts/alice/deactivate/", headers=jwt_headers(app, bot))
@@ -488,7 +491,7 @@ def test_replace_usernames(app_factory, add_plugins):
     db = app.registry["lms.dbsession_factory"]()
     alice = make_user(db, "alice")
     make_user(db, "taken")
-    worker = create_user(db, "worker")
+    worker = create_user(db, "worker", is_staff=True)  # a service account is staff
     response = app.post_json("/api/user/v1/accounts/replace_usernames/", {
         "username_mappings": [{"alice": "taken"}, {"ghost": "fresh"}]},
         headers=jwt_headers(app, worker))
@@ -509,8 +512,12 @@ def test_replace_usernames_permission_and_schema(app_factory):
     staff = create_user(db, "staff", is_staff=True, is_superuser=True)
     worker = create_user(db, "worker")
     body = {"username_mappings": [{"staff": "boss"}]}
-    assert app.post_json("/api/user/v1/accounts/replace_usernames/", body,
-                         headers=jwt_headers(app, staff), status=403).json == DENIED
+    # The worker's name alone grants nothing: it must be active global staff.
+    for caller in (staff, worker):
+        assert app.post_json("/api/user/v1/accounts/replace_usernames/", body,
+                             headers=jwt_headers(app, caller), status=403).json == DENIED
+    worker.is_staff = True
+    db.commit()
     assert app.post_json("/api/user/v1/accounts/replace_usernames/", body,
                          status=401).json == JWT_401
     for bad in ({}, {"username_mappings": {"a": "b"}},

@@ -187,6 +187,23 @@ INVALID = "This value is invalid."
      "linkedin']}]", INVALID),
     ("phone_number", 5, "Value '5' is not valid for field 'phone_number': ['Not a valid "
                         "string.']", INVALID),
+    # DRF's nested shapes, as plugins.accounts.schemas keeps them.
+    ("social_links", [{"social_link": "a"}, "x", {"platform": "x", "social_link": None}],
+     "Value '[{'social_link': 'a'}, 'x', {'platform': 'x', 'social_link': None}]' is not "
+     "valid for field 'social_links': [{'platform': ['This field is required.']}, "
+     "{'non_field_errors': ['Invalid data. Expected a dictionary, but got str.']}, "
+     "{'social_link': ['This field may not be null.']}]", INVALID),
+    ("language_proficiencies", [{"code": "en"}, {}, {"code": None}],
+     "Value '[{'code': 'en'}, {}, {'code': None}]' is not valid for field "
+     "'language_proficiencies': [{}, {'code': ['This field is required.']}, "
+     "{'code': ['This field may not be null.']}]", INVALID),
+    ("year_of_birth", 2**31, "Value '2147483648' is not valid for field 'year_of_birth': "
+                             "['Ensure this value is less than or equal to 2147483647.']",
+     INVALID),
+    ("year_of_birth", 1.5, "Value '1.5' is not valid for field 'year_of_birth': ['A valid "
+                           "integer is required.']", INVALID),
+    ("social_links", None, "Value 'None' is not valid for field 'social_links': ['This field "
+                           "may not be null.']", INVALID),
 ])
 def test_invalid_values_are_refused_per_field(app, db, field, value, developer, user_message):
     alice = make_user(db, "alice")

@@ -131,7 +131,7 @@ def test_a_person_comes_and_goes(app, db, engine, live_server, folders):
 
     # The retirement driver, with its client-credentials JWT, does the rest.
     configure_django_for_edx_rest_api_client()
-    service = create_user(db, "retirement_service_worker", password=None)
+    service = create_user(db, "retirement_service_worker", password=None, is_staff=True)
     application, secret = create_application(db, name="retirement", user=service,
                                              grant_type="client-credentials")
     db.commit()

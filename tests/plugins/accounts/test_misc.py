@@ -170,6 +170,15 @@ def test_toggle_state_includes_every_enabled_plugin(app, staff):
     assert {"experiments.mobile_upsell_rev934", "user_tours.tours_disabled"} <= names
 
 
+def test_the_core_gathers_toggles_from_every_plugin(toggles_app):
+    from lms.plugins import feature_toggles
+
+    found = feature_toggles(toggles_app.app.registry)
+    assert {module for module, _ in found} == {"plugins.accounts", "toggleplugin"}
+    assert ("toggleplugin", {"name": "SETTING_X", "type": "setting_toggle",
+                             "is_active": False, "note": "X"}) in found
+
+
 def test_toggle_state_needs_staff(app, db, alice):
     response = app.get(TOGGLES, status=401)
     assert response.json == NOT_AUTHENTICATED

@@ -13,11 +13,8 @@ from lms.passwords import verify_password
 from lms.testing import create_user, jwt_headers
 from lms.timeutil import utcnow
 from plugins.accounts.models import UserRetirementRequest
-from plugins.accounts.registration import (
-    get_config,
-    int_to_base36,
-    make_reset_token,
-)
+from plugins.accounts.config import get_config
+from plugins.accounts.password_reset import int_to_base36, make_reset_token
 
 FORM = "/api/user/v1/account/password_reset/"
 VALIDATE = "/api/user/v1/account/password_reset/token/validate/"

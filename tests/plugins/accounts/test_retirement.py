@@ -81,7 +81,8 @@ def app(app_factory, settings, add_plugins, tmp_path):
 
 @pytest.fixture
 def service(db):
-    return create_user(db, SERVICE, password=None)
+    """As provisioned: global staff without a usable password."""
+    return create_user(db, SERVICE, password=None, is_staff=True)
 
 
 @pytest.fixture
@@ -167,12 +168,15 @@ def test_learners_and_staff_are_403(app, db, learner, method, path):
 
 
 def test_the_service_user_name_is_a_setting(app_factory, db, learner):
-    app = app_factory(**{"lms.retirement_service_username": "lena"})
-    app.get(PREFIX + "retirement_queue/?cool_off_days=0&states=PENDING",
-            headers=jwt_headers(app, learner), status=200)
-    service = create_user(db, SERVICE, password=None)
-    app.get(PREFIX + "retirement_queue/?cool_off_days=0&states=PENDING",
-            headers=jwt_headers(app, service), status=403)
+    app = app_factory(**{"accounts.retirement_service_username": "lena"})
+    queue_path = PREFIX + "retirement_queue/?cool_off_days=0&states=PENDING"
+    # The name alone grants nothing: the account must be active global staff.
+    assert app.get(queue_path, headers=jwt_headers(app, learner), status=403).json == FORBIDDEN
+    learner.is_staff = True
+    db.commit()
+    assert app.get(queue_path, headers=jwt_headers(app, learner), status=200).json == []
+    service = create_user(db, SERVICE, password=None, is_staff=True)
+    app.get(queue_path, headers=jwt_headers(app, service), status=403)
 
 
 def test_superusers_may_call_the_pipeline(app, db, learner):
@@ -497,7 +501,7 @@ def test_retirement_status(app, db, learner, service_headers, query_counter):
 def test_retirement_status_found_by_original_name_when_salts_changed(app_factory, db,
                                                                     learner):
     app = app_factory()
-    service = create_user(db, SERVICE, password=None)
+    service = create_user(db, SERVICE, password=None, is_staff=True)
     status = queue(app, db, learner)
     db.get(User, learner.id).username = "someone_else"
     db.commit()

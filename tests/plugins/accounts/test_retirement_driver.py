@@ -186,7 +186,7 @@ def app(app_factory, settings, add_plugins, tmp_path):
 @pytest.fixture
 def driver(app, db, live_server):
     configure_django_for_edx_rest_api_client()
-    service = create_user(db, "retirement_service_worker", password=None)
+    service = create_user(db, "retirement_service_worker", password=None, is_staff=True)
     application, secret = create_application(db, name="retirement", user=service,
                                              grant_type="client-credentials")
     db.commit()

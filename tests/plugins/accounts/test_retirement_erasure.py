@@ -144,7 +144,7 @@ def find_person(engine, needles):
 
 
 def test_nothing_of_a_retired_person_is_left(app, db, engine):
-    service = create_user(db, "retirement_service_worker", password=None)
+    service = create_user(db, "retirement_service_worker", password=None, is_staff=True)
     person = create_user(db, USERNAME, email=EMAIL, name=NAME, password=PASSWORD)
     give_data_everywhere(app, db, person, service)
     ORGS[person.id] = ["edX"]

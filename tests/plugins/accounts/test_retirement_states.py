@@ -123,7 +123,7 @@ def test_the_pipeline_uses_the_synced_states(app, db, restore_states):
 
     retirement.sync_states(db, CUSTOM)
     db.commit()
-    service = create_user(db, "retirement_service_worker", password=None)
+    service = create_user(db, "retirement_service_worker", password=None, is_staff=True)
     _status(app, db, "lena", "PENDING")
     headers = jwt_headers(app, service)
     url = "/api/user/v1/accounts/update_retirement_status/"

@@ -253,8 +253,10 @@ def sequence_body(items, public=False, **changes):
 LESSON1 = SEQUENCE_URL + key("sequential", "lesson1")
 
 
-def test_sequence_for_a_learner_hides_staff_only_units(app, db, learner):
+def test_sequence_for_a_learner_hides_staff_only_units(app, db, learner,
+                                                       learner_data):  # noqa: F811
     make_course(db)
+    learner_data.enroll(learner)
     body = app.get(LESSON1, headers=headers(app, learner)).json
     # The unit holds an html, a problem and a video: "problem" has the highest priority.
     assert body == sequence_body([item("unit1", "Unit 1", "problem")])
@@ -270,6 +272,7 @@ def test_sequence_for_staff_shows_every_unit(app, db, staff):
 def test_sequence_completion_comes_from_the_completion_hook(app, db, learner,
                                                             learner_data):  # noqa: F811
     make_course(db)
+    learner_data.enroll(learner)
     completions = {key("html", "intro"): 1.0, key("problem", "quiz"): 1.0}
     learner_data.COMPLETIONS[(learner.id, DEMO_KEY)] = completions
     body = app.get(LESSON1, headers=headers(app, learner)).json
@@ -297,8 +300,10 @@ def test_sequence_the_learner_may_not_see_is_404(app, db, learner):
         {"developer_message": "Not found."}
 
 
-def test_chapters_have_sequence_metadata_units_do_not(app, db, learner):
+def test_chapters_have_sequence_metadata_units_do_not(app, db, learner,
+                                                       learner_data):  # noqa: F811
     make_course(db)
+    learner_data.enroll(learner)
     body = app.get(SEQUENCE_URL + key("chapter", "week1"), headers=headers(app, learner)).json
     assert body["items"] == [{
         "content": "", "page_title": "Lesson 1", "type": "problem",
@@ -311,7 +316,7 @@ def test_chapters_have_sequence_metadata_units_do_not(app, db, learner):
         assert response.body == b""
 
 
-def test_sequence_hidden_after_due(app, db, learner, staff):
+def test_sequence_hidden_after_due(app, db, learner, staff, learner_data):  # noqa: F811
     tree = Node("course", "course", display_name="Demo Course", children=[
         Node("chapter", "week1", display_name="Week 1", children=[
             Node("sequential", "lesson1", display_name="Lesson 1", hide_after_due=True,
@@ -320,10 +325,14 @@ def test_sequence_hidden_after_due(app, db, learner, staff):
         ]),
     ])
     make_course(db, tree)
+    learner_data.enroll(learner)
     body = app.get(LESSON1, headers=headers(app, learner)).json
     assert (body["is_hidden_after_due"], body["navigation_disabled"], body["format"],
             body["is_time_limited"]) == (True, True, None, True)
-    assert app.get(LESSON1, headers=headers(app, staff)).json["is_hidden_after_due"] is False
+    assert body["items"] == []  # the sequence is described, its units are not
+    staff_body = app.get(LESSON1, headers=headers(app, staff)).json
+    assert staff_body["is_hidden_after_due"] is False
+    assert [entry["page_title"] for entry in staff_body["items"]] == ["U"]
 
 
 def test_sequence_bad_and_unknown_keys(app, db, learner):
@@ -358,6 +367,7 @@ def test_resume_without_completion_data(app, db, learner):
 
 def test_resume_at_the_last_completed_block(app, db, learner, learner_data):  # noqa: F811
     make_course(db)
+    learner_data.enroll(learner)
     learner_data.RESUME[(learner.id, DEMO_KEY)] = key("html", "intro")
     assert app.get(RESUME_URL + DEMO_KEY, headers=headers(app, learner)).json == {
         "block_id": key("html", "intro"), "section_id": key("sequential", "lesson1"),
@@ -465,6 +475,7 @@ def test_sequence_query_count_does_not_grow_with_its_units(app, db, learner, lea
                 Node("vertical", f"u{i}", children=[Node("html", f"h{i}")])
                 for i in range(units)])])]), course_key=course_key)
         learner_data.COMPLETIONS[(learner.id, course_key)] = {}
+        learner_data.enroll(learner, course_key)
         sequence_url = SEQUENCE_URL + usage_key(course_key, "sequential", "s")
         app.get(sequence_url, headers=headers(app, learner))  # warm the block tree cache
         with query_counter() as queries:

@@ -316,8 +316,9 @@ HANDLER_RE = re.compile(r"^http://localhost/api/xblock/v2/xblocks/(?P<key>[^/]+)
                         r"(?P<user>\w+)-(?P<token>\w+)/(?P<name>[^/]+)/$")
 
 
-def test_handler_url_for_a_user(app, db, learner):
+def test_handler_url_for_a_user(app, db, learner, learner_data):  # noqa: F811
     make_course(db)
+    learner_data.enroll(learner)
     block = key("problem", "quiz")
     body = app.get(url(block, "handler_url/submit/"), headers=headers(app, learner)).json
     assert list(body) == ["handler_url"]

@@ -1,0 +1,133 @@
+"""Known, reasoned exceptions to the fuzzing checks, each with its reason.
+
+Everything not listed is held to the full checks, so a new operation is checked
+without wiring, and every entry here is a reviewed decision. Keys are
+``(route name, method)`` for the hostile-body corpus and ``(METHOD, upstream
+path)`` for the upstream contract.
+"""
+
+# -- hostile-body corpus (test_hostile_bodies.py) ----------------------------------
+
+# Answer 2xx/3xx whatever the body, as upstream's views do: they read no body, read
+# only Django's form (``request.POST``, empty for any other body), or answer a
+# verdict. They must still never fail with a 5xx nor store anything (unless also in
+# CHANGES_STATE_WITHOUT_BODY).
+ANSWERS_ANY_BODY = {
+    ("lms.logout", "POST"): "Django's LogoutView reads no body; it always redirects.",
+    ("lms.login_refresh", "POST"): "re-issues the session's JWT cookies; reads no body.",
+    ("accounts.send_account_activation_email", "POST"):
+        "upstream's SendAccountActivationEmail reads no body.",
+    ("accounts.profile_image", "DELETE"):
+        "ProfileImageView.delete reads no body (204 even with no image).",
+    ("accounts.profile_image_remove", "POST"):
+        "the deprecated ProfileImageRemoveView reads no body (204).",
+    ("accounts.registration_validation", "POST"):
+        "RegistrationValidationView answers a verdict for whatever fields it finds "
+        "(none in a list or scalar body) and stores nothing.",
+    ("accounts.password_reset_token_validate", "POST"):
+        "password_reset_token_validate reads request.POST['token']: any other body is "
+        "no token, answered {\"is_valid\": false}.",
+    ("accounts.password_reset_token_validate_legacy", "POST"):
+        "the legacy alias of password_reset_token_validate.",
+    ("accounts.password_reset_api", "POST"):
+        "LogistrationPasswordResetView checks the token in the path first: an invalid "
+        "one is a 200 {\"reset_status\": false, \"token_invalid\": true}.",
+    ("accounts.password_reset_confirm", "POST"):
+        "PasswordResetConfirmView answers an HTML page (invalid link) for any body.",
+    ("accounts.password_reset_request", "POST"):
+        "password_reset reads request.POST and always answers success (no account "
+        "enumeration).",
+    ("experiments.data_detail", "DELETE"): "DRF's destroy reads no body.",
+    ("experiments.key_value_detail", "DELETE"): "DRF's destroy reads no body.",
+    ("accounts.preference_detail", "DELETE"): "PreferencesDetailView.delete reads no body.",
+    ("accounts.name_change_confirm", "POST"):
+        "NameChangeView.confirm reads no body: it confirms the pending name change.",
+}
+
+# Change rows whatever the body (a DELETE whose view reads none): counts not compared.
+CHANGES_STATE_WITHOUT_BODY = {
+    ("experiments.data_detail", "DELETE"): "deletes the row; DRF's destroy reads no body.",
+    ("experiments.key_value_detail", "DELETE"): "deletes the row; DRF's destroy reads no body.",
+    ("accounts.preference_detail", "DELETE"): "deletes the preference; reads no body.",
+    ("accounts.name_change_confirm", "POST"): "applies the pending name change; reads no body.",
+    ("lms.logout", "POST"): "ends the caller's session; reads no body.",
+}
+
+# Upstream answers these errors as plain text (Django's HttpResponseBadRequest).
+NON_JSON_ERRORS = {
+    ("accounts.password_change_request", "POST"):
+        "password_change_request_handler: HttpResponseBadRequest('No email address "
+        "provided.').",
+    ("accounts.preferences_email_opt_in", "POST"):
+        "update_email_opt_in: HttpResponseBadRequest('Missing POST parameters: ...').",
+}
+
+# Bodies (by their name in the corpus) an operation may accept, as upstream does;
+# rows they store are not counted against it.
+LONG_TEXT = "1 MB strings"
+ACCEPTED_BODIES = {
+    ("experiments.data_detail", "PATCH"): ({LONG_TEXT}, "ExperimentData.value is a TextField."),
+    ("experiments.data_detail", "PUT"): ({LONG_TEXT}, "ExperimentData.value is a TextField."),
+    ("experiments.data_list", "POST"): ({LONG_TEXT}, "ExperimentData.value is a TextField."),
+    ("experiments.data_list", "PUT"): ({LONG_TEXT}, "ExperimentData.value is a TextField."),
+    ("experiments.key_value_detail", "PATCH"):
+        ({LONG_TEXT}, "ExperimentKeyValue.value is a TextField."),
+    ("experiments.key_value_detail", "PUT"):
+        ({LONG_TEXT}, "ExperimentKeyValue.value is a TextField."),
+    ("experiments.key_value_list", "POST"):
+        ({LONG_TEXT}, "ExperimentKeyValue.value is a TextField."),
+    ("accounts.preference_detail", "PUT"):
+        ({LONG_TEXT, "a list for the body", "lists for the fields", "objects for the fields"},
+         "the body is the value: upstream stores str() of whatever JSON it holds "
+         "(views/preferences.py, stringified) in a TextField, at any length."),
+    ("accounts.search_emails", "POST"):
+        ({LONG_TEXT, "lists for the fields", "objects for the fields", "null for the fields"},
+         "upstream filters email__in by whatever 'emails' holds: nothing matches, "
+         "nothing is stored (upstream fails with a 500 on null; openlms answers [])."),
+}
+
+
+# -- contract fuzzing (test_contract.py) ---------------------------------------------
+# ``{(METHOD, path): {check name: reason}}``: checks not run for an operation.
+
+CSRF_PAGE = ("a Django (not DRF) view upstream: CsrfViewMiddleware refuses a write "
+             "without the CSRF cookie with its HTML 403 page")
+
+# The project's own document (lms/openapi.py).
+OWN = {
+    ("POST", "/account/password"): {"json_error_body": CSRF_PAGE},
+    ("POST", "/logout"): {"json_error_body": CSRF_PAGE},
+    ("POST", "/password_reset_confirm/{uidb36}-{token}/"): {"json_error_body": CSRF_PAGE},
+}
+
+# Upstream's contract (../shared/spec/lms-openapi.yaml, paths under its basePath).
+UPSTREAM = {
+    ("GET", "/courses/v1/courses/"): {
+        "response_schema_conformance":
+            "the document shows DRF's default page {count, next, previous, results}; "
+            "CourseListView pages with edx-drf-extensions' NamespacedPageNumberPagination: "
+            "{results, pagination: {count, next, previous, num_pages}}"},
+}
+
+# Corrections applied to upstream's document before fuzzing, where the real Open edX
+# answer differs from what drf-yasg generated: ``(pointer, changes, reason)``; the
+# pointer is a "/"-separated path into the document, ``changes`` are merged into the
+# schema found there. Everything else in the answer is still validated.
+NULLABLE = {"x-nullable": True}
+_COURSE_NULLS = ("CourseDetail's fields are null for a course that does not set them "
+                 "(CourseDetailSerializer reads them from the course overview as they are)")
+UPSTREAM_CORRECTIONS = [
+    *[(f"definitions/CourseDetail/properties/{name}", NULLABLE, _COURSE_NULLS)
+      for name in ("start", "end", "enrollment_start", "enrollment_end", "effort",
+                   "short_description", "overview", "start_display", "pacing",
+                   "course_image_url", "invitation_only", "certificate_available_date")],
+    *[(f"definitions/{definition}/properties/{name}", NULLABLE, _COURSE_NULLS)
+      for definition in ("CourseDetail", "Course") for name in (
+          "start", "end", "enrollment_start", "enrollment_end", "start_display")],
+    ("definitions/_Media/properties/uri", NULLABLE,
+     "a course without an image or video has a null media URI"),
+    ("definitions/CourseDetail/properties/hidden", {"type": "boolean"},
+     "`hidden` is a SerializerMethodField (drf-yasg says string); it returns a boolean"),
+    ("definitions/IDVerificationDetails/properties/receipt_id", NULLABLE,
+     "manual and SSO verifications have no receipt id: IDVerificationDetails answers null"),
+]
