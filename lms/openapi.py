@@ -284,13 +284,19 @@ DEFAULT_DESCRIPTIONS = {
 }
 
 
+# Authentication classes that refuse a bad token outright (DRF's AuthenticationFailed).
+TOKEN_CLASSES = frozenset({"jwt", "bearer", "bearer_strict"})
+INVALID_TOKEN = "A token was sent and refused (invalid or expired credentials)."
+
+
 def default_responses(method, args, locations, path_params):
     """``{status: description}`` every operation answers whatever its view does.
 
     - 400 when a schema validates the query string or body, and for every body method
       (an unreadable body is a 400 from :mod:`lms.request`);
     - 401 (or DRF's 403 when the first authentication class is the session) when the
-      method is not open to anonymous callers;
+      method is not open to anonymous callers; on one that is, 401 when a JWT or Bearer
+      token is accepted (a refused token is an error, as in DRF);
     - 403 when a restricted JWT is refused or the session needs a CSRF token;
     - 404 when the path has parameters (a value of the wrong shape matches no route);
     - 415 for body methods (a media type the view does not parse).
@@ -300,9 +306,12 @@ def default_responses(method, args, locations, path_params):
         responses[400] = DEFAULT_DESCRIPTIONS[400]
     authenticator = _authenticator(args)
     if authenticator is not None and authenticator.classes:
+        classes = set(authenticator.classes)
         if not authenticator.anonymous_allowed(method):
             responses[unauthenticated_status(authenticator)] = DEFAULT_DESCRIPTIONS[401]
-        classes = set(authenticator.classes)
+        elif classes & TOKEN_CLASSES:
+            # Open to anonymous callers, but a token that is sent and refused is a 401.
+            responses[401] = INVALID_TOKEN
         if (("jwt" in classes and not authenticator.accept_restricted)
                 or (method in UNSAFE_METHODS and classes & {"session", "session_strict"})):
             responses[403] = DEFAULT_DESCRIPTIONS[403]

@@ -74,9 +74,31 @@ def full_validator(accept=DEFAULT_MEDIA_TYPES):
     return colander_validator
 
 
+def _multi_value_names(schema):
+    """Query fields whose colander type sets ``multi_value = True`` (Django's ``getlist``)."""
+    if schema is None:
+        return ()
+    node = schema() if isinstance(schema, type) else schema
+    return {child.name for child in node.children if getattr(child.typ, "multi_value", False)}
+
+
 def colander_querystring_validator(request, schema=None, **kwargs):
-    """Cornice's querystring validator: a repeated parameter's last value wins."""
-    kwargs["deserializer"] = _cstruct
+    """Cornice's querystring validator: a repeated parameter's last value wins, except for
+    fields whose type has ``multi_value = True``, which get every value as a list."""
+    multi = _multi_value_names(schema)
+
+    def deserializer(request):
+        cstruct = _cstruct(request)
+        if multi:
+            query = dict(cstruct["querystring"])
+            for name in multi:
+                values = cstruct["querystring"].getall(name)
+                if values:
+                    query[name] = values
+            cstruct["querystring"] = query
+        return cstruct
+
+    kwargs["deserializer"] = deserializer
     cornice_colander.querystring_validator(request, schema=schema, **kwargs)
 
 

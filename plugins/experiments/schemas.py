@@ -36,6 +36,8 @@ class Text(colander.String):
         text = str(cstruct).strip()
         if not text:
             raise colander.Invalid(node, "This field may not be blank.")
+        if "\x00" in text:  # DRF's ProhibitNullCharactersValidator
+            raise colander.Invalid(node, "Null characters are not allowed.")
         return text
 
 

@@ -83,7 +83,8 @@ def filtered(stmt, model, query):
         in_range = 0 <= experiment_id <= EXPERIMENT_ID_MAX
         stmt = stmt.where(model.experiment_id == experiment_id if in_range else false())
     if "key" in query:
-        stmt = stmt.where(model.key == query["key"])
+        # No stored key holds NUL (and PostgreSQL refuses it in a query).
+        stmt = stmt.where(model.key == query["key"] if "\x00" not in query["key"] else false())
     return stmt
 
 

@@ -491,7 +491,11 @@ def test_every_operation_is_documented(served):
             if "403" not in responses:
                 problems.append(f"{where}: DRF answers 403 to anonymous callers, undeclared")
         elif "401" in responses and not _declared_explicitly(service, method, 401):
-            problems.append(f"{where}: 401 by default, but anonymous callers are served")
+            if not set(authenticator.classes) & openapi.TOKEN_CLASSES:
+                problems.append(f"{where}: 401 by default, but anonymous callers are served")
+            elif responses["401"]["description"] != openapi.INVALID_TOKEN:
+                problems.append(f"{where}: anonymous callers are served; 401 only for a "
+                                "refused token")
     assert not problems, "\n".join(problems)
 
 
@@ -632,3 +636,18 @@ def test_every_query_parameter_a_view_reads_is_declared(served):
         if read - declared:
             undeclared[f"{method.upper()} {path}"] = sorted(read - declared)
     assert undeclared == {}
+
+
+def test_anonymous_operation_declares_the_401_of_a_refused_token(app_factory):
+    """An AllowAny view with JWT authentication still refuses a bad token (DRF)."""
+    from lms.testing import installed_plugins
+
+    app = app_factory(**{"lms.plugins": " ".join(installed_plugins())})
+    doc = document(app)
+    responses = doc["paths"]["/api/user/v1/preferences/time_zones/"]["get"]["responses"]
+    assert responses["401"]["description"] == (
+        "A token was sent and refused (invalid or expired credentials).")
+    assert app.get("/api/user/v1/preferences/time_zones/", status=200)
+    refused = app.get("/api/user/v1/preferences/time_zones/",
+                      headers={"Authorization": "JWT not-a-token"}, status=401)
+    assert refused.json == {"detail": "Error decoding token."}

@@ -282,3 +282,27 @@ def test_repeated_query_parameters_take_the_last_value(app, db):
     response = app.get("/api/experiments/v0/key-value/?page_size=5&page_size=1")
     assert (response.json["count"], response.json["num_pages"]) == (2, 2)
     assert len(response.json["results"]) == 1
+
+
+# -- repeated query parameters: last value, or every value for multi_value types ---------
+
+class _Tags(colander.String):
+    multi_value = True
+
+    def deserialize(self, node, cstruct):
+        return list(cstruct) if isinstance(cstruct, list) else [cstruct]
+
+
+class _RepeatedQuery(colander.MappingSchema):
+    size = colander.SchemaNode(colander.String(), missing=colander.drop)
+    tags = colander.SchemaNode(_Tags(), missing=colander.drop)
+
+
+def test_querystring_validator_gives_multi_value_fields_every_value():
+    request = Request.blank("/?size=5&tags=a&size=6&tags=b")
+    request.matchdict = {}
+    request.validated = {}
+    request.errors = Errors()
+    colander_querystring_validator(request, schema=_RepeatedQuery())
+    assert not request.errors
+    assert request.validated == {"size": "6", "tags": ["a", "b"]}

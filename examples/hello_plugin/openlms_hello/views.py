@@ -8,8 +8,7 @@ from lms.models import User
 from lms.service import Service, colander_body_validator, colander_querystring_validator
 from lms.timeutil import isoformat
 from lms.users import get_by_username
-from openlms_hello import api
-from openlms_hello import responses
+from openlms_hello import api, responses
 from openlms_hello.models import Greeting
 from openlms_hello.schemas import GreetingCreateBody, GreetingListQuery
 
@@ -57,7 +56,6 @@ def get_greetings(request):
 
 @greetings.post(schema=GreetingCreateBody(), validators=(colander_body_validator,),
                 responses={201: responses.Greeting})
-
 def post_greetings(request):
     """Create a greeting for the caller; without a message, the configured greeting."""
     user = request.user

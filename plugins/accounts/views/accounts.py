@@ -139,10 +139,11 @@ def get_account_list(request):
     email = request.GET.get("email")
     lms_user_id = request.GET.get("lms_user_id")
     if usernames:
-        wanted = usernames.strip(",").split(",")
+        # No stored username or email holds NUL (and PostgreSQL refuses it in a query).
+        wanted = [name for name in usernames.strip(",").split(",") if "\x00" not in name]
         users = list(db.scalars(select(User).where(User.username.in_(wanted)).order_by(User.id)))
     elif email:
-        user = db.scalar(select(User).where(User.email == email))
+        user = db.scalar(select(User).where(User.email == email)) if "\x00" not in email else None
         if user is None:
             if api.is_email_retired(db, request.registry.settings, email):
                 raise retired_email_response(request, email)
@@ -198,7 +199,7 @@ def post_search_emails(request):
     if not isinstance(emails, list):
         message = "'emails' must be a list of email addresses"
         raise APIError(400, {"developer_message": message, "user_message": message})
-    wanted = [email for email in emails if isinstance(email, str)]
+    wanted = [email for email in emails if isinstance(email, str) and "\x00" not in email]
     if not wanted:
         return []
     rows = request.dbsession.execute(select(User.email, User.id, User.username)
@@ -516,6 +517,8 @@ def post_name_change(request):
         new_name = str(new_name)
         if not new_name.strip():
             errors = ["This field may not be blank."]
+        elif "\x00" in new_name:  # the CharField's ProhibitNullCharactersValidator
+            errors = ["Null characters are not allowed."]
         elif contains_html(new_name):
             errors = ["Name cannot contain the following characters: < >"]
         elif contains_url(new_name):

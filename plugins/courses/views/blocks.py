@@ -34,7 +34,6 @@ from plugins.courses import openapi_schemas as doc
 from plugins.courses.access import ContentAccess, UserContext, user_context
 from plugins.courses.config import courses_config
 from plugins.courses.models import Asset, Block, Course
-from plugins.courses.querystring import multi_value_query_validator
 
 SERVICE_OPTIONS = {"auth": STANDARD_AUTH, "errors": "developer", "anonymous": True}
 blocks_in_course_v1 = Service("courses.blocks_in_course_v1", "/api/courses/v1/blocks/",
@@ -125,6 +124,8 @@ class WholeNumber(colander.String):
 
 class MultiValue(colander.String):
     """openedx ``MultiValueField``: repeated and comma-separated values, merged in a set."""
+
+    multi_value = True  # every value of a repeated parameter (lms.service)
 
     def deserialize(self, node, cstruct):
         if cstruct is colander.null:
@@ -339,7 +340,7 @@ def viewer_validator(request, **kwargs):
                                            all_blocks)
 
 
-BLOCKS_VALIDATORS = (multi_value_query_validator, viewer_validator)
+BLOCKS_VALIDATORS = (colander_querystring_validator, viewer_validator)
 
 
 # -- views ----------------------------------------------------------------------------
@@ -431,7 +432,6 @@ def get_blocks_in_course(request):
                        responses={200: doc.BLOCK_METADATA_V1})
 @block_metadata_v2.get(schema=MetadataQuery(), validators=(colander_querystring_validator,),
                        responses={200: doc.BLOCK_METADATA_V1})
-
 def get_block_metadata(request):
     """A block's id, type and (``include=index_dictionary``) its search-index text."""
     raw = request.matchdict["usage_key_string"]

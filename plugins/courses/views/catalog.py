@@ -36,7 +36,6 @@ from lms.users import get_by_username
 from plugins.courses import api
 from plugins.courses import openapi_schemas as doc
 from plugins.courses.config import courses_config
-from plugins.courses.querystring import multi_value_query_validator
 from plugins.courses.models import Course
 from plugins.courses.serializers import (
     course_start,
@@ -113,6 +112,8 @@ class NullBoolean(colander.Boolean):
 
 class MultiValue(colander.String):
     """``MultiValueField``: repeated parameters and comma lists merged into a set."""
+
+    multi_value = True  # every value of a repeated parameter (lms.service)
 
     def deserialize(self, node, cstruct):
         if cstruct is colander.null:
@@ -399,7 +400,7 @@ def ids_page(request, course_ids, serialize, stmt, max_size):
 
 @course_list.get(schema=CourseListQuery(),
                  validators=(course_list_throttle("course_list"),
-                             multi_value_query_validator),
+                             colander_querystring_validator),
                  responses={200: doc.COURSE_PAGE, 403: "Another user's view, and not staff.",
                             404: "No such user, or an invalid page.", 429: "Throttled."})
 def get_course_list(request):

@@ -355,6 +355,15 @@ def test_list_pages(app, db):
         assert response.json == {"developer_message": "Invalid page."}
 
 
+def test_list_repeated_page_parameters_use_the_last_value(app, db):
+    for number in range(3):
+        small(db, f"course-v1:edX+C{number}+1")
+    page = app.get(LIST + "?page_size=5&page_size=2&page=9&page=2").json
+    assert [c["id"] for c in page["results"]] == ["course-v1:edX+C2+1"]
+    assert page["pagination"]["count"] == 3
+    assert page["pagination"]["num_pages"] == 2
+
+
 def test_list_page_size_is_capped_at_100(app, db):
     for number in range(101):
         small(db, f"course-v1:edX+C{number:03}+1")
