@@ -313,6 +313,26 @@ def contributions(registry):
     return found
 
 
+def app_with_matrix_settings(make_app, settings):
+    """``(app, contributions)``: ``make_app(settings)`` rebuilt with the settings the
+    plugins' matrices ask for (e.g. who the service user is)."""
+    app = make_app(settings)
+    contributed = contributions(app.registry)
+    extra = {}
+    for contribution in contributed:
+        extra.update(contribution.settings)
+    if extra:
+        app = make_app(dict(settings, **extra))
+        contributed = contributions(app.registry)
+    return app, contributed
+
+
+def operation_auth_classes(registry, route):
+    """The authentication classes of the service named ``route`` (none for a plain route)."""
+    services = {service.name: service for service in enabled_services(registry)}
+    return getattr(services.get(route), "auth_classes", ())
+
+
 def rows_by_operation(contributed):
     rows = {}
     for contribution in contributed:

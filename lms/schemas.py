@@ -88,6 +88,33 @@ def drf_validated(schema, data):
         raise APIError(400, {name: [message] for name, message in exc.asdict().items()})
 
 
+class DrfText(colander.SchemaType):
+    """DRF's ``CharField``: numbers become text, whitespace is trimmed, with its messages."""
+
+    def __init__(self, max_length=None, allow_null=False, allow_blank=False):
+        super().__init__()
+        self.max_length = max_length
+        self.allow_null = allow_null
+        self.allow_blank = allow_blank
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return cstruct
+        if cstruct is None:
+            if self.allow_null:
+                return None
+            raise colander.Invalid(node, "This field may not be null.")
+        if isinstance(cstruct, bool) or not isinstance(cstruct, (str, int, float)):
+            raise colander.Invalid(node, "Not a valid string.")
+        text = str(cstruct).strip()
+        if not text and not self.allow_blank:
+            raise colander.Invalid(node, "This field may not be blank.")
+        if self.max_length is not None and len(text) > self.max_length:
+            raise colander.Invalid(
+                node, f"Ensure this field has no more than {self.max_length} characters.")
+        return text
+
+
 class PaginationQuery(colander.MappingSchema):
     page = colander.SchemaNode(colander.String(), missing=colander.drop)
     page_size = colander.SchemaNode(colander.String(), missing=colander.drop)

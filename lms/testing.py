@@ -302,18 +302,33 @@ def live_server(app):
 
     For real HTTP clients (``requests``, ``edx-rest-api-client``).
     """
+    with serve_in_thread(app.app) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve_in_thread(wsgi_app, threads=2):
+    """Serve ``wsgi_app`` with waitress on 127.0.0.1 (a free port) in a daemon thread;
+    yields its base URL and stops the server on exit."""
     import threading
 
     from waitress.server import create_server
 
-    server = create_server(app.app, host="127.0.0.1", port=0, threads=2)
+    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=threads)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.task_dispatcher.shutdown()
-    for channel in list(server._map.values()):
-        channel.close()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        def close_channels():
+            # In the server's own loop: closing sockets from this thread while the loop
+            # waits in select() on them raises EBADF there.
+            for channel in list(server._map.values()):
+                channel.close()
+
+        server.trigger.pull_trigger(close_channels)
+        thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
 
 
 def configure_django_for_edx_rest_api_client():
@@ -463,21 +478,14 @@ def test_permission_matrix(permission_matrix_operation, permission_matrix_settin
 
     route, method = permission_matrix_operation
     # app_factory (requested for its teardown) empties the tables after the test.
-    app = _matrix_app(engine, permission_matrix_settings)
-    contributed = matrix.contributions(app.registry)
-    extra = {}
-    for contribution in contributed:
-        extra.update(contribution.settings)
-    if extra:
-        app = _matrix_app(engine, dict(permission_matrix_settings, **extra))
-        contributed = matrix.contributions(app.registry)
+    app, contributed = matrix.app_with_matrix_settings(
+        lambda settings: _matrix_app(engine, settings), permission_matrix_settings)
     row = matrix.rows_by_operation(contributed).get((route, method))
     if row is None:
         pytest.fail(f"{method} {route} has no permission matrix row: add one to the "
                     "lms_permission_matrix answer of the plugin serving it "
                     "(docs/plugins.md, 'Permission matrix')", pytrace=False)
-    services = {s.name: s for s in matrix.enabled_services(app.registry)}
-    auth_classes = getattr(services.get(route), "auth_classes", ())
+    auth_classes = matrix.operation_auth_classes(app.registry, route)
     template = matrix.route_template(app.registry, route)
     db = app.registry["lms.dbsession_factory"]()
     failures = []

@@ -14,6 +14,8 @@ import re
 import colander
 import pycountry
 
+from lms.schemas import DrfText
+
 NOT_NULL = "This field may not be null."
 NOT_A_STRING = "Not a valid string."
 NOT_BLANK = "This field may not be blank."
@@ -55,31 +57,9 @@ def drf_errors(error):
 
 # -- field types (DRF fields) ---------------------------------------------------------
 
-class Text(colander.SchemaType):
-    """DRF ``CharField``: numbers become text, whitespace is trimmed."""
-
-    def __init__(self, max_length=None, allow_null=True, allow_blank=True):
-        super().__init__()
-        self.max_length = max_length
-        self.allow_null = allow_null
-        self.allow_blank = allow_blank
-
-    def deserialize(self, node, cstruct):
-        if cstruct is colander.null:
-            return cstruct
-        if cstruct is None:
-            if self.allow_null:
-                return None
-            raise invalid(node, NOT_NULL)
-        if isinstance(cstruct, bool) or not isinstance(cstruct, (str, int, float)):
-            raise invalid(node, NOT_A_STRING)
-        text = str(cstruct).strip()
-        if not text and not self.allow_blank:
-            raise invalid(node, NOT_BLANK)
-        if self.max_length is not None and len(text) > self.max_length:
-            raise invalid(node, f"Ensure this field has no more than {self.max_length} "
-                                "characters.")
-        return text
+def Text(max_length=None, allow_null=True, allow_blank=True):  # noqa: N802 (a field type)
+    """DRF ``CharField`` with the profile columns' defaults (null and blank allowed)."""
+    return DrfText(max_length=max_length, allow_null=allow_null, allow_blank=allow_blank)
 
 
 class Choice(colander.SchemaType):

@@ -1,14 +1,13 @@
 """One live server per fuzzing module, over the permission matrix's world of users and
 objects (each plugin plants its own: a course, preferences...), so the fuzzer reaches
 past the 404s with no per-plugin wiring."""
-import threading
 from dataclasses import dataclass
 
 import pytest
 import webtest
 
 from lms import make_config, matrix
-from lms.testing import _truncate, jwt_headers
+from lms.testing import _truncate, jwt_headers, serve_in_thread
 from tests.fuzz.served import fuzz_settings
 
 # The fuzzer's callers and the world's user each acts as.
@@ -35,16 +34,8 @@ def _app(engine, settings):
 def fuzz_server(engine):
     """Every installed plugin served by waitress on 127.0.0.1 for the whole module (the
     fuzzer needs no fresh database per request)."""
-    from waitress.server import create_server
-
-    settings = fuzz_settings()
-    app = _app(engine, settings)
-    contributed = matrix.contributions(app.registry)
-    extra = {}
-    for contribution in contributed:
-        extra.update(contribution.settings)
-    if extra:
-        app = _app(engine, dict(settings, **extra))
+    app, contributed = matrix.app_with_matrix_settings(
+        lambda settings: _app(engine, settings), fuzz_settings())
     db = app.registry["lms.dbsession_factory"]()
     world = matrix.build_world(app.registry, db, contributed)
     credentials, usernames = {}, {}
@@ -55,13 +46,6 @@ def fuzz_server(engine):
             usernames[caller] = user.username
     values = dict(world.values)
     db.close()
-    server = create_server(app.app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield FuzzServer(f"http://127.0.0.1:{server.effective_port}", credentials, usernames,
-                     values)
-    server.task_dispatcher.shutdown()
-    for channel in list(server._map.values()):
-        channel.close()
-    thread.join(timeout=5)
+    with serve_in_thread(app.app, threads=4) as url:
+        yield FuzzServer(url, credentials, usernames, values)
     _truncate(engine)

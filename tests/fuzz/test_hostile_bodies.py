@@ -132,19 +132,13 @@ def check_answer(response, operation, may_succeed):
                          ids=[f"{method} {route}" for route, method in write_operations()])
 def test_hostile_bodies(operation, app_factory, engine):
     route, method = operation
-    app = app_factory(**fuzz_settings())
-    contributed = matrix.contributions(app.registry)
-    extra = {}
-    for contribution in contributed:
-        extra.update(contribution.settings)
-    if extra:
-        app = app_factory(**dict(fuzz_settings(), **extra))
+    app, contributed = matrix.app_with_matrix_settings(
+        lambda settings: app_factory(**settings), fuzz_settings())
     row = matrix.rows_by_operation(contributed).get((route, method))
     if row is None:
         pytest.fail(f"{method} {route} has no permission matrix row: the corpus takes its "
                     "path and credentials from there", pytrace=False)
-    services = {s.name: s for s in matrix.enabled_services(app.registry)}
-    auth_classes = getattr(services.get(route), "auth_classes", ())
+    auth_classes = matrix.operation_auth_classes(app.registry, route)
     template = matrix.route_template(app.registry, route)
     db = app.registry["lms.dbsession_factory"]()
     failures = []

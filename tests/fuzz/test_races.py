@@ -8,7 +8,6 @@ only (``LMS_TEST_DATABASE_URL``, as ``make test`` sets it for its second run).
 import secrets
 import threading
 from collections import Counter
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from sqlalchemy import func, select, text
 from lms import auth
 from lms.models import OAuthAccessToken, User
 from lms.oauth import create_application
-from lms.testing import create_user, jwt_headers
+from lms.testing import create_user, jwt_headers, serve_in_thread
 from lms.timeutil import utcnow
 
 CLIENTS = 50
@@ -30,24 +29,8 @@ def race_server(app, engine):
     """The ``app`` on waitress with enough worker threads for requests to overlap."""
     if engine.dialect.name != "postgresql":
         pytest.skip("races need PostgreSQL's concurrent writers (set LMS_TEST_DATABASE_URL)")
-    with serve(app.app, SERVER_THREADS) as url:
+    with serve_in_thread(app.app, threads=SERVER_THREADS) as url:
         yield url
-
-
-@contextmanager
-def serve(wsgi, threads):
-    from waitress.server import create_server
-
-    server = create_server(wsgi, host="127.0.0.1", port=0, threads=threads)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.task_dispatcher.shutdown()
-        for channel in list(server._map.values()):
-            channel.close()
-        thread.join(timeout=5)
 
 
 def race(method, url, clients=CLIENTS, **kwargs):

@@ -21,7 +21,7 @@ from lms.auth import JWT, SESSION_STRICT
 from lms.errors import APIError, field_errors, not_found
 from lms.openapi import PAGE_QUERY, page_of
 from lms.request import data_fields
-from lms.schemas import StrictMapping
+from lms.schemas import DrfText, StrictMapping
 from lms.service import Service, colander_body_validator
 from lms.timeutil import isoformat
 from plugins.courses import openapi_schemas as doc
@@ -44,29 +44,6 @@ DETAIL_METHODS = "GET, PUT, PATCH, HEAD, OPTIONS"
 
 
 # -- body schema (DRF ModelSerializer of Organization) ---------------------------------------
-
-class Text(colander.String):
-    """DRF ``CharField``: numbers become text, whitespace is trimmed."""
-
-    def __init__(self, allow_null=False, allow_blank=False):
-        super().__init__()
-        self.allow_null = allow_null
-        self.allow_blank = allow_blank
-
-    def deserialize(self, node, cstruct):
-        if cstruct is colander.null:
-            return cstruct
-        if cstruct is None:
-            if self.allow_null:
-                return None
-            raise colander.Invalid(node, "This field may not be null.")
-        if isinstance(cstruct, bool) or not isinstance(cstruct, (str, int, float)):
-            raise colander.Invalid(node, "Not a valid string.")
-        text = str(cstruct).strip()
-        if not text and not self.allow_blank:
-            raise colander.Invalid(node, "This field may not be blank.")
-        return text
-
 
 def max_length(node, value):
     if value is not None and len(value) > MAX_LENGTH:
@@ -95,14 +72,14 @@ class OrganizationBody(StrictMapping):
     id = read_only()
     created = read_only()
     modified = read_only()
-    name = colander.SchemaNode(Text(), validator=max_length,
+    name = colander.SchemaNode(DrfText(), validator=max_length,
                                missing_msg="This field is required.")
-    short_name = colander.SchemaNode(Text(), validator=max_length,
+    short_name = colander.SchemaNode(DrfText(), validator=max_length,
                                      missing_msg="This field is required.")
-    description = colander.SchemaNode(Text(allow_null=True, allow_blank=True),
+    description = colander.SchemaNode(DrfText(allow_null=True, allow_blank=True),
                                       missing=colander.drop)
     logo = read_only()
-    logo_url = colander.SchemaNode(Text(), validator=web_url, missing=colander.drop)
+    logo_url = colander.SchemaNode(DrfText(), validator=web_url, missing=colander.drop)
     # Browsers' form posts carry the CSRF token as a field (lms.auth.check_csrf).
     csrfmiddlewaretoken = read_only()
 

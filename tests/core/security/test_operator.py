@@ -3,25 +3,12 @@
 import secrets
 from datetime import timedelta
 
-import pytest
-
 from lms import auth
 from lms.models import LoginSession
 from lms.testing import create_user, jwt_headers
 from lms.timeutil import utcnow
 
 PLUGINS = "/_lms/plugins"
-
-
-@pytest.fixture
-def make_app(app_factory, add_plugins):
-    add_plugins("tests.core.fakeplugin")
-    return lambda **settings: app_factory(**{"lms.plugins": "fake", **settings})
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app()
 
 
 def test_anonymous_callers_are_401(app):

@@ -12,17 +12,6 @@ FAKE = "/api/fake/v1/standard/"
 INVALID_TOKEN = {"detail": "Invalid token."}
 
 
-@pytest.fixture
-def make_app(app_factory, add_plugins):
-    add_plugins("tests.core.fakeplugin")
-    return lambda **settings: app_factory(**{"lms.plugins": "fake", **settings})
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app()
-
-
 def claims(app, username="newcomer", **overrides):
     """The claims the LMS mints for a (not yet existing) user, with ``overrides``."""
     config = app.registry["lms.jwt_config"]

@@ -25,23 +25,6 @@ LOCKED_OUT_CODE = "account-locked-out"
 
 
 @pytest.fixture
-def make_app(app_factory, add_plugins):
-    """The core alone (with the core's fake plugin): every password path is the core's."""
-    add_plugins("tests.core.fakeplugin")
-    return lambda **settings: app_factory(**{"lms.plugins": "fake", **settings})
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app()
-
-
-@pytest.fixture
-def alice(db):
-    return create_user(db, "alice", password="s3cret-pass")
-
-
-@pytest.fixture
 def mobile_client(db):
     owner = create_user(db, "svc", password=None, is_staff=True)
     application, _ = create_application(db, name="mobile", user=owner, grant_type="password",

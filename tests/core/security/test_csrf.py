@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from lms import auth
 from lms.models import LoginSession
-from lms.testing import create_user
 from lms.timeutil import utcnow
 
 FAKE = "/api/fake/v1/standard/"
@@ -26,22 +25,6 @@ def bad_referer(url):
 
 def bad_origin(origin):
     return f"CSRF Failed: Origin checking failed - {origin} does not match any trusted origins."
-
-
-@pytest.fixture
-def make_app(app_factory, add_plugins):
-    add_plugins("tests.core.fakeplugin")
-    return lambda **settings: app_factory(**{"lms.plugins": "fake", **settings})
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app()
-
-
-@pytest.fixture
-def alice(db):
-    return create_user(db, "alice", password="s3cret-pass")
 
 
 def browser_headers(app, db, user=None, **extra):
