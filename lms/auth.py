@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from lms import tokens
 from lms.errors import NOT_AUTHENTICATED, APIError
 from lms.models import LoginSession, OAuthAccessToken, User
+from lms.request import form_fields
 from lms.timeutil import utcnow
 from lms.users import NAME_MAX_LENGTH, is_storable_text, is_storable_username
 
@@ -204,8 +205,6 @@ def check_csrf(request):
     if supplied is None and request.content_type in (
         "application/x-www-form-urlencoded", "multipart/form-data"
     ):
-        from lms.request import form_fields  # Django's request.POST: bad bodies are a 400
-
         supplied = form_fields(request).get("csrfmiddlewaretoken")
     if not supplied:
         raise csrf_failed("CSRF token missing.")

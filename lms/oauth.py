@@ -36,6 +36,7 @@ from lms.errors import APIError, not_found
 from lms.models import OAuthAccessToken, OAuthApplication, OAuthRefreshToken, User
 from lms.lockout import LockoutPolicy, throttle_password_attempt
 from lms.passwords import burn_check, hash_password, is_usable, verify_password
+from lms.request import form_fields
 from lms.settings import as_int
 from lms.throttle import client_ip, enforce
 from lms.timeutil import utcnow
@@ -197,8 +198,6 @@ def invalid_request(description):
 
 def _form(request):
     # Only form bodies count: anything else reads as an empty form, as in oauthlib.
-    from lms.request import form_fields  # Django's request.POST: bad bodies are a 400
-
     return form_fields(request)
 
 

@@ -33,6 +33,7 @@ from lms.lockout import LockoutPolicy, throttle_password_attempt
 from lms.models import LoginSession, OAuthApplication, User
 from lms.openapi import BOOLEAN, INTEGER, NUMBER, STRING, Body, array, obj
 from lms.passwords import burn_check, hash_password, verify_password
+from lms.request import form_fields
 from lms.service import Service
 from lms.settings import as_list
 from lms.timeutil import utcnow
@@ -326,8 +327,6 @@ class LoginForm(colander.MappingSchema):
 
 def login_form_validator(request, **kwargs):
     # Like Django's request.POST: form fields only (a JSON body has none, uploads are files).
-    from lms.request import form_fields  # bad bodies are a 400
-
     request.validated.update(LoginForm().deserialize(dict(form_fields(request))))
 
 
