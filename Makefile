@@ -1,5 +1,6 @@
 # openlms developer commands.
 #   make run    install into .venv, migrate + create an admin and an OAuth client, serve on :18000
+#               (PORT=N or HOST=H to listen elsewhere; INI=file for another instance)
 #   make test   the whole test suite on SQLite, then on PostgreSQL (127.0.0.1:5432)
 #   make fuzz   a longer contract fuzzing run (FUZZ_EXAMPLES examples per operation)
 
@@ -31,9 +32,12 @@ $(TEST_STAMP): $(PACKAGING) | $(BIN)/python
 	if [ -d $(EXAMPLE_PLUGIN) ]; then $(BIN)/pip install -q -e $(EXAMPLE_PLUGIN); fi
 	touch $@
 
+# With PORT, links and the printed curl command use that port too (unless LMS_BASE_URL is set).
+RUN_ENV := $(if $(PORT),LMS_BASE_URL="$${LMS_BASE_URL:-http://127.0.0.1:$(PORT)}")
+
 run: $(RUN_STAMP)
-	$(BIN)/lms --ini $(INI) bootstrap
-	$(BIN)/lms --ini $(INI) serve
+	$(RUN_ENV) $(BIN)/lms --ini $(INI) bootstrap
+	$(RUN_ENV) $(BIN)/lms --ini $(INI) serve $(if $(HOST),--host '$(HOST)') $(if $(PORT),--port '$(PORT)')
 
 test: test-sqlite test-postgres
 

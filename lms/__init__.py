@@ -6,7 +6,8 @@ from pyramid.exceptions import ConfigurationError
 from pyramid.interfaces import IRoutesMapper
 
 from lms import plugins as plugin_machinery
-from lms.settings import CORE_DEFAULTS, apply_env_overrides, check_no_conflicts
+from lms.settings import (CORE_DEFAULTS, apply_env_overrides, as_bool, check_no_conflicts,
+                          check_secrets)
 
 log = logging.getLogger(__name__)
 
@@ -15,14 +16,19 @@ __version__ = "0.1.0"
 # Core modules included before any plugin (each has an ``includeme``).
 CORE_INCLUDES = (
     "lms.db",
+    "lms.passwords",
     "lms.errors",
     "lms.service",
+    "lms.pagination",
+    "lms.renderers",
     "lms.cors",
     "lms.limits",
     "lms.security",
     "lms.oauth",
     "lms.session",
     "lms.heartbeat",
+    "lms.tracking",
+    "lms.i18n",
     "lms.openapi",
     "lms.tasks",
     "lms.mail",
@@ -57,8 +63,6 @@ def load_settings(settings, installed=None):
                 settings.setdefault(key, value)
     check_no_conflicts(declared)
     apply_env_overrides(settings)
-    if not settings.get("lms.secret_key"):
-        raise ConfigurationError("lms.secret_key must be set (in the .ini or LMS_SECRET_KEY)")
     return settings, installed, enabled
 
 
@@ -96,6 +100,7 @@ def check_shared_paths(config):
 
 def make_config(settings, installed=None, engine=None):
     settings, installed, enabled = load_settings(settings, installed)
+    check_secrets(settings)
     config = Configurator(settings=settings)
     pm = plugin_machinery.make_plugin_manager(enabled)
     config.registry["lms.plugin_manager"] = pm
@@ -121,7 +126,36 @@ def make_config(settings, installed=None, engine=None):
     return config
 
 
+# A PasteDeploy global option the ``lms`` command sets when it loads the app:
+# its commands migrate or check the database themselves (``lms serve`` does).
+CLI_LOADING = "openlms_cli"
+
+
+def refuse_pending_migrations(registry):
+    """Stop start-up while the database lacks migrations of the core or an enabled
+    plugin: every API call would fail (``no such table``)."""
+    from lms.migrate import pending_message
+
+    message = pending_message(registry)
+    if message:
+        raise ConfigurationError(
+            f"{message}: run `lms migrate` first (lms.allow_pending_migrations = true "
+            "serves anyway)")
+
+
 def main(global_config=None, **settings):
-    """The paste ``app_factory``: build the WSGI application."""
+    """The paste ``app_factory``: build the WSGI application.
+
+    It refuses a database with pending migrations unless
+    ``lms.allow_pending_migrations`` is true.
+    """
     config = make_config(settings)
+    registry = config.registry
+    if not (global_config or {}).get(CLI_LOADING) and not as_bool(
+            registry.settings, "lms.allow_pending_migrations"):
+        try:
+            refuse_pending_migrations(registry)
+        except Exception:
+            registry["lms.engine"].dispose()
+            raise
     return config.make_wsgi_app()

@@ -49,8 +49,11 @@ class Environment:
                 raise click.ClickException(f"configuration file {self.path!r} not found")
             from pyramid.paster import get_app
 
+            from lms import CLI_LOADING
+
             try:
-                self._app = get_app(self.ini)
+                # Commands check migrations where it matters (`serve`) or run them.
+                self._app = get_app(self.ini, options={CLI_LOADING: "true"})
             except (ConfigurationError, click.ClickException):
                 raise
             except Exception as exc:  # a broken .ini or plugin import: say which, briefly
@@ -120,7 +123,6 @@ class LMSGroup(click.Group):
             from lms.plugins import hookimpl_of
 
             settings = dict(plaster.get_settings(ini, "app:main"))
-            settings.setdefault("lms.secret_key", "listing-commands-only")
             _, _, enabled = load_settings(settings)
             for info in enabled:
                 hook = hookimpl_of(info, "lms_cli_commands")
@@ -199,18 +201,10 @@ def server_settings(environment):
         return {}
 
 
-@main.command()
-@click.option("--host", help=f"Interface to listen on [default: ini or {DEFAULT_HOST}].")
-@click.option("--port", type=int, help=f"Port to listen on [default: ini or {DEFAULT_PORT}].")
-@pass_environment
-def serve(environment, host, port):
-    """Serve the application with waitress."""
-    import waitress
+def listen_options(environment, host, port):
+    """waitress settings: ``[server:main]`` (waitress parses its strings), then the options."""
     from waitress.adjustments import Adjustments
 
-    app = environment.app
-    setup_logging(environment.ini)
-    # waitress settings from [server:main] (it parses the strings itself).
     known = {name for name, _ in Adjustments._params}
     options = {key: value for key, value in server_settings(environment).items()
                if key in known}
@@ -219,8 +213,75 @@ def serve(environment, host, port):
     if host or "listen" not in options:
         options["host"] = host or options.get("host") or DEFAULT_HOST
     if port or "listen" not in options:
-        options["port"] = port or int(options.get("port") or DEFAULT_PORT)
-    waitress.serve(app, **options)
+        try:
+            options["port"] = port or int(options.get("port") or DEFAULT_PORT)
+        except ValueError:
+            raise click.ClickException(
+                f"[server:main] port {options['port']!r} is not a port number")
+    return options
+
+
+def create_server(app, options):
+    """Bind the sockets now, so that a busy port or a bad host is one line."""
+    from waitress.server import create_server as waitress_server
+
+    where = options.get("listen") or f"{options.get('host')}:{options.get('port')}"
+    try:
+        return waitress_server(app, **options)
+    except OSError as exc:  # port in use, address not on this machine, no permission
+        raise click.ClickException(f"cannot listen on {where}: {exc.strerror or exc}")
+    except ValueError as exc:  # waitress cannot resolve the host or refuses a setting
+        raise click.ClickException(f"cannot listen on {where}: {one_line(exc)}")
+
+
+def server_urls(server):
+    """The addresses the server really listens on (a multi-socket server has several)."""
+    addresses = getattr(server, "effective_listen", None) or [
+        (server.effective_host, server.effective_port)]
+    urls = []
+    for host, port in addresses:
+        if host == "unix":
+            urls.append(f"unix:{port}")
+        else:
+            urls.append(f"http://[{host}]:{port}" if ":" in str(host) else f"http://{host}:{port}")
+    return urls
+
+
+@main.command()
+@click.option("--host", help=f"Interface to listen on [default: ini or {DEFAULT_HOST}].")
+@click.option("--port", type=click.IntRange(1, 65535),
+              help=f"Port to listen on [default: ini or {DEFAULT_PORT}].")
+@click.option("--allow-pending", is_flag=True,
+              help="Serve even though the database lacks migrations (experts: calls that "
+                   "need the missing tables fail, and /heartbeat says so).")
+@pass_environment
+def serve(environment, host, port, allow_pending):
+    """Serve the application with waitress.
+
+    Refuses a database with pending migrations (run `lms migrate`) unless
+    --allow-pending or lms.allow_pending_migrations is set.
+    """
+    import logging
+
+    from lms.migrate import pending_message
+    from lms.settings import as_bool
+
+    app = environment.app
+    if not (allow_pending or as_bool(environment.settings, "lms.allow_pending_migrations")):
+        message = pending_message(environment.registry)
+        if message:
+            raise click.ClickException(
+                f"{message}: run `lms --ini {environment.path} migrate` first "
+                "(or serve with --allow-pending)")
+    setup_logging(environment.ini)
+    server = create_server(app, listen_options(environment, host, port))
+    log = logging.getLogger(__name__)
+    for url in server_urls(server):
+        if log.isEnabledFor(logging.INFO):
+            log.info("openlms serving on %s", url)
+        else:  # an .ini whose logging hides it: the operator still learns the address
+            click.echo(f"openlms serving on {url}", err=True)
+    server.run()
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -556,18 +617,23 @@ def coverage_report(wanted, served):
     return hits, missing, extra
 
 
+# The Open edX LMS REST API's operations (method, path, area, plugin), shipped as package data.
+OPEN_EDX_OPERATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                   "data", "operations.tsv")
+
+
 @main.command()
-@click.option("--operations", "operations_file", required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="TSV of the operations to serve (header: method, path, ...).")
+@click.option("--operations", "operations_file", type=click.Path(exists=True, dir_okay=False),
+              help="TSV of the operations to serve (header: method, path, ...); "
+                   "default: the Open edX LMS operations that openlms ships.")
 @click.option("--show", type=click.Choice(["all", "served", "missing", "none"]), default="all",
               show_default=True, help="Which operations to list before the total.")
 @pass_environment
 def coverage(environment, operations_file, show):
-    """How many of the listed operations the enabled plugins serve."""
+    """How many of the Open edX LMS operations (or the listed ones) the enabled plugins serve."""
     from lms.openapi import openapi_path, operations
 
-    wanted = read_operations(operations_file)
+    wanted = read_operations(operations_file or OPEN_EDX_OPERATIONS)
     served = operations(environment.registry)
     hits, missing, extra = coverage_report(wanted, served)
     hit_set = set(hits)
@@ -590,12 +656,20 @@ def coverage(environment, operations_file, show):
 @main.command()
 @click.option("--username", default="admin", show_default=True)
 @click.option("--email", default="admin@example.com", show_default=True)
+@click.option("--sample-course/--no-sample-course", default=None,
+              help="Let plugins import their sample content (the courses plugin's sample "
+                   "course) [default: the lms.bootstrap_sample_course setting].")
 @pass_environment
-def bootstrap(environment, username, email):
+def bootstrap(environment, username, email, sample_course):
     """Migrate, then create an admin superuser and an OAuth client (first run only),
-    and the plugins' service accounts, locked (staff, no password)."""
+    and the plugins' service accounts, locked (staff, no password); with
+    --sample-course, plugins import their sample content."""
     from lms.models import OAuthApplication
+    from lms.settings import as_bool
     from lms.users import get_by_username
+
+    if sample_course is None:
+        sample_course = as_bool(environment.settings, "lms.bootstrap_sample_course")
 
     report_migrations(*run_migrations(environment))
     base_url = environment.settings.get("lms.base_url", "").rstrip("/")
@@ -632,7 +706,8 @@ def bootstrap(environment, username, email):
     bootstrap_service_accounts(environment)
     with environment.session() as db:
         environment.registry["lms.plugin_manager"].hook.lms_bootstrap(
-            registry=environment.registry, dbsession=db, echo=click.echo)
+            registry=environment.registry, dbsession=db, echo=click.echo,
+            sample_course=sample_course)
 
 
 def bootstrap_service_accounts(environment):

@@ -67,8 +67,10 @@ def make_engine(settings):
     return engine
 
 
-def get_session_factory(engine):
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def get_session_factory(engine, registry=None):
+    # A session knows its instance (``session.info["lms.registry"]``): code given only a
+    # session (commands, tasks) reaches the instance's settings, e.g. its password hashing.
+    return sessionmaker(bind=engine, expire_on_commit=False, info={"lms.registry": registry})
 
 
 def get_tm_session(session_factory, transaction_manager, request=None):
@@ -83,7 +85,7 @@ def includeme(config):
     config.include("pyramid_tm")
     engine = config.registry.get("lms.engine") or make_engine(settings)
     config.registry["lms.engine"] = engine
-    session_factory = get_session_factory(engine)
+    session_factory = get_session_factory(engine, config.registry)
     config.registry["lms.dbsession_factory"] = session_factory
 
     def dbsession(request):

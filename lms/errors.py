@@ -11,12 +11,13 @@ decides how colander validation errors are rendered:
   (accounts and preferences);
 - ``message``: ``{"message": ...}`` (enrollment API).
 """
-import json
 import logging
 
 from pyramid.httpexceptions import HTTPException, HTTPMethodNotAllowed, HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import exception_view_config
+
+from lms.renderers import dumps
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class APIError(Exception):
             response.content_type = "application/json" if self.raw else None
         else:
             response = Response(
-                body=json.dumps(self.body).encode(),
+                body=dumps(self.body),
                 status=self.status,
                 content_type="application/json",
                 charset="utf-8",

@@ -4,7 +4,9 @@ The body follows upstream: one entry per check,
 ``{"sql": {"status": true, "message": "OK"}, ...}``, and the status is 503
 as soon as one check fails, 200 otherwise, so a load balancer can use it.
 
-Checks: the database (``SELECT 1``), the Celery broker when
+Checks: the database (``SELECT 1``, then that it has every migration of the
+core and of the enabled plugins: ``sql`` fails and names what is pending,
+since every API call would fail), the Celery broker when
 ``heartbeat.check_broker`` is true (or ``?extended`` is asked, as upstream's
 extended checks) and a real broker is configured, and whatever enabled
 plugins return from ``lms_heartbeat_checks``.
@@ -37,6 +39,16 @@ def check_database(engine):
         return True, OK
     except Exception as exc:  # any driver error means "not reachable"
         return False, _failure_message(exc)
+
+
+def check_migrations(registry):
+    from lms.migrate import pending_message
+
+    try:
+        message = pending_message(registry)
+    except Exception as exc:
+        return False, _failure_message(exc)
+    return (False, f"{message} (run `lms migrate`)") if message else (True, OK)
 
 
 def broker_url(settings):
@@ -82,6 +94,8 @@ def plugin_checks(request):
 def run_checks(request, extended=False):
     settings = request.registry.settings
     results = {"sql": check_database(request.registry["lms.engine"])}
+    if results["sql"][0]:
+        results["sql"] = check_migrations(request.registry)
     url = broker_url(settings)
     if url and (extended or as_bool(settings, "heartbeat.check_broker")):
         results["broker"] = check_broker(url)

@@ -184,12 +184,14 @@ def lms_service_accounts(registry):
 
 
 @hookspec
-def lms_bootstrap(registry, dbsession, echo):
-    """Prepare a new development instance (``lms bootstrap``, run by ``make run``).
+def lms_bootstrap(registry, dbsession, echo, sample_course):
+    """Prepare a new instance (``lms bootstrap``, run by ``make run``).
 
     Called after migrations and the admin account exist, inside one
     transaction; must be idempotent (later runs change nothing). ``echo(text)``
-    prints a line for the operator.
+    prints a line for the operator. ``sample_course`` is true when the operator
+    asked for sample content (``--sample-course``, ``lms.bootstrap_sample_course``):
+    import demo data only then.
     """
 
 

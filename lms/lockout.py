@@ -11,7 +11,7 @@ one path uses up the same allowance as the others.
 - :func:`throttle_password_attempt`: django-ratelimit with ``block=False`` as
   upstream's login view uses it: every attempt counts, per client IP and per
   submitted email or username, against ``throttle.login_rate``.
-- :func:`lms.passwords.verify_password` costs one hash verification in every
+- :func:`lms.passwords.check_password` costs one hash verification in every
   case, so callers never need a separate path for unknown accounts.
 """
 import hashlib

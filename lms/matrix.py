@@ -14,12 +14,15 @@ answer given to someone not entitled (any 4xx, and anything answered to an
 anonymous caller) for the private values planted in the world: other users'
 emails and full names, and whatever the plugins plant (grades, preferences...).
 An operation without a row fails, so a new endpoint cannot ship unreviewed.
+An alias (:meth:`lms.service.Service.alias`) inherits its target's rows: it
+answers as its target does, so it is checked without rows of its own.
 
 Values in ``path``, ``query`` and ``body`` are format strings over the world's
 values (``"{learner}"``, ``"{course_key}"``), or a callable ``f(world) ->
 dict`` run for each cell (``world.role`` is the caller), which may create a
 fresh target object so that a destructive call never spoils the next cell.
 """
+import dataclasses
 import json
 from dataclasses import dataclass, field
 
@@ -301,8 +304,27 @@ def served_operations(registry):
     return sorted(found)
 
 
+def alias_targets(registry):
+    """``{alias route: target route}`` of the served aliases (``Service.alias``)."""
+    return {service.name: service.alias_of for service in enabled_services(registry)
+            if getattr(service, "alias_of", None)}
+
+
+def inherited_rows(registry, contributed):
+    """A row for each operation of an alias, copied from its target's row (an alias
+    serves the same views); a row the alias's owner gives itself wins."""
+    given = rows_by_operation(contributed)
+    rows = []
+    for alias, target in sorted(alias_targets(registry).items()):
+        for (route, method), row in sorted(given.items()):
+            if route == target and (alias, method) not in given:
+                rows.append(dataclasses.replace(row, route=alias))
+    return rows
+
+
 def contributions(registry):
-    """The core's matrix and every enabled plugin's ``lms_permission_matrix`` answer."""
+    """The core's matrix, every enabled plugin's ``lms_permission_matrix`` answer, and
+    the rows the aliases inherit."""
     found = [PluginMatrix(rows=list(CORE_ROWS))]
     for answer in registry["lms.plugin_manager"].hook.lms_permission_matrix():
         if answer is None:
@@ -310,6 +332,7 @@ def contributions(registry):
         if not isinstance(answer, PluginMatrix):
             answer = PluginMatrix(rows=list(answer))
         found.append(answer)
+    found.append(PluginMatrix(rows=inherited_rows(registry, found)))
     return found
 
 
@@ -415,6 +438,13 @@ def describe(response):
 # -- rows of the core's own routes ----------------------------------------------------------
 
 CORE_ROWS = [
+    Row("lms.home", "GET", EVERYONE,
+        note="the landing page: name, version (public in the OpenAPI document), links"),
+    Row("lms.dashboard", "GET", {"*": "redirect"},
+        note="to the learner dashboard MFE or the landing page"),
+    Row("lms.set_language", "GET", {"*": "redirect"}, headers={"Accept": "text/html"}),
+    Row("lms.set_language", "POST", {"*": "redirect"}, session=True, body={"language": "fr"},
+        form=True, note="Django's set_language: CSRF for everyone; 302 for an HTML caller"),
     Row("lms.heartbeat", "GET", EVERYONE, note="upstream heartbeat: AllowAny"),
     Row("lms.oauth.jwks", "GET", {"*": "hidden"},
         note="public signing keys; 404 while no asymmetric key is configured (as in tests)"),
@@ -443,4 +473,12 @@ CORE_ROWS = [
     Row("lms.login_refresh", "POST",
         {"*": "ok", "anonymous": "unauthenticated", "restricted_jwt": "unauthenticated"},
         session=True),
+    # Browser tracking events (lms.tracking): track.views.user_track is a plain Django
+    # view open to everyone (POST behind Django's CSRF check, which every cell passes).
+    Row("lms.tracking_event", "GET", EVERYONE,
+        query={"event_type": "matrix.viewed", "event": '{{"n": 1}}',
+               "page": "http://localhost:2000/course/{course_key}/home"}),
+    Row("lms.tracking_event", "POST", EVERYONE, form=True,
+        body={"event_type": "matrix.clicked", "event": '{{"n": 2}}',
+              "page": "http://localhost:2000/course/{course_key}/home"}),
 ]

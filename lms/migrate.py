@@ -51,3 +51,58 @@ def current_heads(settings, installed, engine):
 
     with engine.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())
+
+
+# -- pending migrations: checked at start-up and by /heartbeat --------------------
+
+# ScriptDirectory per set of migration folders: reading the revision files once
+# per process keeps the check to one query of alembic_version.
+_scripts = {}
+
+
+def _script_directory(settings, installed):
+    config = alembic_config(settings, installed)
+    key = config.get_main_option("version_locations")
+    if key not in _scripts:
+        _scripts[key] = ScriptDirectory.from_config(config)
+    return _scripts[key]
+
+
+def _branch_head(script, branch):
+    from alembic.util import CommandError
+
+    try:
+        return script.get_revision(f"{branch}@head").revision
+    except CommandError:  # no such branch: `lms migrate` names the problem
+        return None
+
+
+def pending_branches(settings, installed, enabled, engine):
+    """``(pending, migrated)``: the branches (core first, then enabled plugins) whose
+    head the database has not applied, and whether it was ever migrated at all."""
+    from alembic.util import CommandError
+
+    script = _script_directory(settings, installed)
+    wanted = {branch: _branch_head(script, branch) for branch in branches_to_upgrade(enabled)}
+    current = current_heads(settings, installed, engine)
+    if set(wanted.values()) <= current:
+        return [], True
+    applied = set()
+    for head in current:
+        try:
+            applied.update(rev.revision for rev in script.iterate_revisions(head, "base"))
+        except CommandError:  # a revision this code does not know (newer code ran)
+            continue
+    return [branch for branch, head in wanted.items() if head not in applied], bool(current)
+
+
+def pending_message(registry):
+    """One line naming what the database lacks, or None when it is up to date."""
+    pending, migrated = pending_branches(
+        registry.settings, registry["lms.plugins"], registry["lms.enabled_plugins"],
+        registry["lms.engine"])
+    if not pending:
+        return None
+    if not migrated:
+        return f"the database was never migrated (pending: {', '.join(pending)})"
+    return f"the database has pending migrations: {', '.join(pending)}"

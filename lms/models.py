@@ -8,10 +8,12 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,6 +43,12 @@ class User(Base):
 
     def __repr__(self):
         return f"<User {self.username}>"
+
+
+# Case-insensitive lookups (lms.users.equal_ignoring_case, the same expression) search
+# these. Not unique: imported accounts may differ only by case.
+Index("ix_lms_user_lower_username", func.lower(User.username))
+Index("ix_lms_user_lower_email", func.lower(User.email))
 
 
 class CourseAccessRole(Base):

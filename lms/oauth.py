@@ -35,7 +35,7 @@ from lms.auth import token_digest
 from lms.errors import APIError, not_found
 from lms.models import OAuthAccessToken, OAuthApplication, OAuthRefreshToken, User
 from lms.lockout import LockoutPolicy, throttle_password_attempt
-from lms.passwords import burn_check, hash_password, is_usable, verify_password
+from lms.passwords import is_usable, passwords_for
 from lms.request import form_fields
 from lms.settings import as_int
 from lms.throttle import client_ip, enforce
@@ -77,14 +77,14 @@ def hash_client_secret(secret):
     return SECRET_DIGEST_PREFIX + token_digest(secret)
 
 
-def verify_client_secret(secret, stored):
+def verify_client_secret(passwords, secret, stored):
     """True when ``secret`` matches the stored hash (ours, or an imported Django hash)."""
     if not secret or not stored:
         return False
     if stored.startswith(SECRET_DIGEST_PREFIX):
         return hmac.compare_digest(stored, hash_client_secret(secret))
     if is_usable(stored):
-        return verify_password(secret, stored)[0]
+        return passwords.verify(secret, stored)[0]
     return False
 
 
@@ -250,14 +250,14 @@ def _authenticate_confidential(request, form):
     basic = _basic_credentials(request)
     if basic is not None:
         application = _load_application(db, basic[0])
-        if application is not None and verify_client_secret(basic[1],
-                                                            application.client_secret_hash):
+        if application is not None and verify_client_secret(
+                passwords_for(request), basic[1], application.client_secret_hash):
             return application
     client_id, secret = _param(form, "client_id"), _param(form, "client_secret")
     if client_id and secret:
         application = _load_application(db, client_id)
-        if application is not None and verify_client_secret(secret,
-                                                            application.client_secret_hash):
+        if application is not None and verify_client_secret(
+                passwords_for(request), secret, application.client_secret_hash):
             return application
     return None
 
@@ -313,22 +313,20 @@ def _authenticate_user(request, username, password):
     db = request.dbsession
     policy = LockoutPolicy(request)
     limited = throttle_password_attempt(request, username)
+    passwords = passwords_for(request)
     candidates = []
     if "\x00" not in username:  # PostgreSQL refuses NUL in strings
         found = db.scalars(select(User).where(
             or_(User.username == username, User.email == username)))
         candidates = sorted(found, key=lambda user: user.username != username)
     if not candidates or limited:
-        burn_check(password)
+        passwords.burn_check(password)
         return None
     for user in candidates:
         if policy.is_locked_out(user):
-            burn_check(password)
+            passwords.burn_check(password)
             continue
-        ok, needs_rehash = verify_password(password, user.password)
-        if ok:
-            if needs_rehash:
-                user.password = hash_password(password)
+        if passwords.check(user, password):  # upgrades an outdated stored hash
             policy.clear(user)
             return user
         policy.increment(user)

@@ -8,9 +8,14 @@ It adds to Cornice:
 - anonymous access per method (``anonymous=("GET",)``) or service-wide;
 - the service's Open edX error style for validation errors;
 - Cornice's colander validators fed by :mod:`lms.request`, so bodies and query
-  strings are read as DRF reads them (never by Cornice's own JSON parsing).
+  strings are read as DRF reads them (never by Cornice's own JSON parsing);
+- :meth:`Service.alias`: the same operations served at another path too (upstream's
+  legacy twins, such as ``/user_api/v1/...`` for ``/api/user/v1/...``).
 """
+import copy
+
 import cornice
+import venusian
 from cornice.validators import _colander as cornice_colander
 from cornice.validators import (  # noqa: F401  (re-exported for plugins)
     colander_headers_validator,
@@ -22,6 +27,13 @@ from lms.errors import ERROR_STYLES, APIError, make_error_handler
 from lms.request import DEFAULT_MEDIA_TYPES, query_params, request_data
 
 TRAILING_SLASH_MARKER = "{trailing_slash:/?}"
+
+
+def route_pattern(path):
+    """The Pyramid pattern of an upstream path: served with and without its trailing slash."""
+    if path.endswith("/") and path != "/":
+        return path[:-1] + TRAILING_SLASH_MARKER
+    return path + TRAILING_SLASH_MARKER
 
 
 # -- colander validators (Cornice's, reading the request through lms.request) -----------
@@ -167,6 +179,7 @@ class Service(cornice.Service):
     """
 
     renderer = "json"
+    alias_of = None  # the name of the service an alias serves again (see alias())
 
     def __init__(self, name, path, *, auth=auth.STANDARD_AUTH, errors="drf", anonymous=(),
                  api_key=False, accept_restricted=False, depth=2, responses=None, **kw):
@@ -180,18 +193,52 @@ class Service(cornice.Service):
         authenticator = Authenticator(auth, errors, anonymous, api_key, accept_restricted)
         kw["validators"] = [authenticator] + list(cornice.util.to_list(kw.get("validators", [])))
         kw.setdefault("error_handler", make_error_handler(errors))
-        if path.endswith("/") and path != "/":
-            pattern = path[:-1] + TRAILING_SLASH_MARKER
-        else:
-            pattern = path + TRAILING_SLASH_MARKER
-        super().__init__(name, path=pattern, depth=depth, **kw)
+        super().__init__(name, path=route_pattern(path), depth=depth, **kw)
 
     def add_view(self, method, view, **kwargs):
+        if self.alias_of is not None:
+            raise TypeError(f"{self.name} is an alias of {self.alias_of}: decorate the "
+                            "service it serves")
         # Documentation only (read by lms.openapi): never passed on to Pyramid.
         declared = {key: kwargs.pop(key) for key in ("responses", "query", "body")
                     if key in kwargs}
         super().add_view(method, view, **kwargs)
         self.openapi_declarations[method.upper()] = declared
+
+    def alias(self, name, path, *, depth=1):
+        """This service's operations, served again at ``path`` as the service ``name``.
+
+        For upstream's legacy twins: ``/user_api/v1/...`` routed to the same view as
+        ``/api/user/v1/...``. The alias shares everything but its name and path: the
+        views, the validators (the authenticator first, so the same authentication,
+        anonymous rule and error style), the route predicates and the OpenAPI
+        declarations, so it answers exactly as its target. It is its own operation in
+        the OpenAPI document, and it inherits its target's permission matrix rows.
+
+        Bind the result to a module-level name of a scanned module (venusian registers
+        it when ``config.scan`` finds it there, as any service)::
+
+            time_zones_legacy = time_zones.alias(
+                "accounts.preferences_time_zones_legacy", "/user_api/v1/preferences/time_zones/")
+
+        The lists of views are shared, not copied: a view added to the target later is
+        served at both paths, and the alias itself cannot be decorated. ``depth`` counts
+        the frames between the module and this call (more when a helper calls it).
+        """
+        twin = copy.copy(self)
+        twin.__dict__.pop(venusian.ATTACH_ATTR, None)  # the target's scan callback
+        twin.name = name
+        twin.path = route_pattern(path)
+        twin.spec_path = path
+        twin.alias_of = self.alias_of or self.name
+        cornice.service.SERVICES.append(twin)
+
+        def callback(context, name, ob):
+            config = context.config.with_package(info.module)
+            config.add_cornice_service(twin)
+
+        info = venusian.attach(twin, callback, category="pyramid", depth=depth)
+        return twin
 
 
 def includeme(config):

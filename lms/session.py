@@ -1,7 +1,8 @@
 """Browser session login as the Open edX LMS does it (user_authn).
 
 - ``GET/POST /api/user/{v1|v2}/account/login_session/``: login form description,
-  and form-encoded, CSRF-protected login answering the upstream JSON shapes;
+  and form-encoded, CSRF-protected login answering the upstream JSON shapes
+  (also at upstream's legacy ``/user_api/{v1|v2}/account/login_session/``);
 - ``POST /login_refresh``: re-issues the JWT cookies for a valid session;
 - ``GET/POST /logout``: ends the session and deletes the logged-in cookies;
 - ``GET /csrf/api/v1/token``: the CSRF token (edx-drf-extensions).
@@ -25,18 +26,19 @@ from urllib.parse import quote, urlsplit
 import colander
 from pyramid.httpexceptions import HTTPFound
 from pyramid.response import Response
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from lms import auth, tokens
 from lms.errors import APIError
 from lms.lockout import LockoutPolicy, throttle_password_attempt
 from lms.models import LoginSession, OAuthApplication, User
 from lms.openapi import BOOLEAN, INTEGER, NUMBER, STRING, Body, array, obj
-from lms.passwords import burn_check, hash_password, verify_password
+from lms.passwords import passwords_for
 from lms.request import form_fields
 from lms.service import Service
 from lms.settings import as_list
 from lms.timeutil import utcnow
+from lms.users import find_by_identity
 
 LOGGED_IN_COOKIE = "edxloggedin"
 USER_INFO_COOKIE = "edx-user-info"
@@ -348,18 +350,6 @@ class AuthFailed(Exception):
         return body
 
 
-def _find_user(db, column, value):
-    """Exact match first; else a unique case-insensitive one (MySQL collation upstream)."""
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL: no account can match
-        return None
-    user = db.scalar(select(User).where(column == value))
-    if user is None and value:
-        matches = db.scalars(select(User).where(func.lower(column) == value.lower()).limit(2)).all()
-        if len(matches) == 1:
-            user = matches[0]
-    return user
-
-
 def _locked_out_error(policy):
     minutes = policy.lockout_minutes
     return AuthFailed(MSG_LOCKED_OUT.format(minutes=minutes), "account-locked-out",
@@ -436,22 +426,20 @@ def post_login(request):
         if submitted is None or data["password"] is None:
             raise AuthFailed(MSG_MISSING_FIELDS)
         password = unicodedata.normalize("NFKC", data["password"])
-        user = _find_user(db, User.email, submitted)
+        user = find_by_identity(db, User.email, submitted)
         if user is None and not is_v1:
-            user = _find_user(db, User.username, submitted)
+            user = find_by_identity(db, User.username, submitted)
         # Every branch below costs exactly one password hash verification, so the
         # timing tells no unknown, unusable, locked or throttled account apart.
+        passwords = passwords_for(request)
         if policy.is_locked_out(user):
-            burn_check(password)
+            passwords.burn_check(password)
             raise _locked_out_error(policy)
         if limited:
-            burn_check(password)
+            passwords.burn_check(password)
             raise AuthFailed(MSG_RATE_LIMITED)
-        ok, needs_rehash = verify_password(password, user.password if user else None)
-        if ok:
+        if passwords.check(user, password):  # upgrades an outdated stored hash
             verified = user
-            if needs_rehash:
-                user.password = hash_password(password)
         if verified is None or not verified.is_active:
             _failed_authentication(request, policy, user, verified)
         policy.clear(user)
@@ -463,6 +451,11 @@ def post_login(request):
         body["email"] = verified.email if verified else submitted
         # Returned, not raised: failure counters and re-hashes must be committed.
         return APIError(400, body).response()
+
+
+# Upstream keeps the pre-/api/ path of LoginSessionView (both versions) for old clients.
+login_session_legacy = login_session.alias(
+    "lms.login_session_legacy", "/user_api/{api_version:v[12]}/account/login_session/")
 
 
 # -- login_refresh ------------------------------------------------------------------
@@ -501,6 +494,11 @@ logout = Service("lms.logout", "/logout", auth=auth.NO_AUTH, anonymous=True,
                  description="End the session and delete the logged-in cookies.")
 
 
+def iri_to_uri(url):
+    """An ASCII Location header, as Django's redirect makes it (``iri_to_uri``)."""
+    return quote(url, safe="/#%[]=:;$&()+,!?*@'~")
+
+
 def _logout_target(request):
     try:
         params = request.GET
@@ -511,8 +509,7 @@ def _logout_target(request):
         # Upstream restores '+' that un-encoded query strings turned into spaces.
         target = target.replace(" ", "+")
     if target and is_safe_redirect(request, target):
-        # An ASCII Location header, as Django's redirect makes it (iri_to_uri).
-        return quote(target, safe="/#%[]=:;$&()+,!?*@'~")
+        return iri_to_uri(target)
     return "/"
 
 

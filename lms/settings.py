@@ -20,14 +20,29 @@ CORE_DEFAULTS = {
     "lms.plugins": "",
     "lms.plugins.disabled": "",
     "lms.base_url": "http://127.0.0.1:18000",
+    # "production" (the default) or "development". In production the signing
+    # secrets (SECRET_SETTINGS) must be strong: see check_secrets.
+    "lms.environment": "production",
     "lms.secret_key": "",
     "lms.platform_name": "openlms",
+    # Where /dashboard sends learners (LEARNER_HOME_MICROFRONTEND_URL); empty: the
+    # landing page (openlms has no server-rendered dashboard).
+    "lms.learner_dashboard_url": "",
+    # The site-language cookie set by POST /i18n/setlang/ (LANGUAGE_COOKIE_NAME); it
+    # uses session.cookie_domain so the MFEs read it too.
+    "lms.language_cookie_name": "openedx-language-preference",
     # Bodies above this size are refused with 413 before any view reads them.
     "lms.max_request_body_bytes": "10485760",
     # Legacy server-to-server key (X-Edx-Api-Key); empty disables it.
     "lms.edx_api_key": "",
     # GET /_lms/plugins answers global staff only unless this is true.
     "lms.plugins_endpoint_public": "false",
+    # The app refuses to start while the database lacks migrations of the core or
+    # of an enabled plugin, unless this is true (``lms serve --allow-pending``).
+    "lms.allow_pending_migrations": "false",
+    # ``lms bootstrap`` lets plugins import their sample content (the courses
+    # plugin's sample course); ``--sample-course/--no-sample-course`` overrides.
+    "lms.bootstrap_sample_course": "false",
     # JWT (edx-drf-extensions JWT_AUTH equivalents).
     "jwt.secret_key": "",
     "jwt.issuer": "http://127.0.0.1:18000/oauth2",
@@ -49,6 +64,16 @@ CORE_DEFAULTS = {
     "csrf.cookie_name": "csrftoken",
     "csrf.trusted_origins": "",
     "cors.origins": "",
+    # CORS_ORIGIN_REGEX_WHITELIST: regular expressions matched at the start of the Origin.
+    "cors.origin_regexes": "",
+    # Password hashing: argon2id, OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
+    # Every login holds memory_cost KiB while it verifies, so memory bounds concurrent
+    # logins: OWASP's equal-strength trade-offs spend time instead (t=3 with 12 MiB, ...).
+    # One lane: a worker thread serves one login, more lanes only compete with the others.
+    # Stored hashes made with other values are upgraded at their next successful login.
+    "passwords.argon2_time_cost": "2",
+    "passwords.argon2_memory_cost": "19456",
+    "passwords.argon2_parallelism": "1",
     # Login lockout (MAX_FAILED_LOGIN_ATTEMPTS_*).
     "login.max_failed_attempts": "6",
     "login.lockout_seconds": "1800",
@@ -56,6 +81,10 @@ CORE_DEFAULTS = {
     "throttle.enabled": "true",
     "throttle.token_rate": "120/m",
     "throttle.login_rate": "30/m",
+    # Page-number pagination: above this many rows, a PostgreSQL listing that reads one
+    # table with only equality filters reports the planner's row estimate as its count
+    # (see lms.pagination.count_rows); 0 always counts exactly.
+    "pagination.count_estimate_threshold": "100000",
     # Celery: the embedded default runs tasks in-process.
     "celery.broker_url": "memory://",
     "celery.result_backend": "",
@@ -71,6 +100,11 @@ CORE_DEFAULTS = {
     "mail.smtp_starttls": "false",
     # Heartbeat also checks the broker when true.
     "heartbeat.check_broker": "false",
+    # Tracking log (lms.tracking): file, logging, memory or off.
+    "tracking.backend": "logging",
+    "tracking.log_file": "var/log/tracking.log",
+    # Events whose JSON line is longer are dropped (Open edX's TRACK_MAX_EVENT).
+    "tracking.max_event_size": "50000",
 }
 
 ENV_PREFIX = "LMS_"
@@ -89,6 +123,40 @@ def apply_env_overrides(settings, environ=None):
         if name in environ:
             settings[key] = environ[name]
     return settings
+
+
+ENVIRONMENTS = ("production", "development")
+# Secrets that sign what clients hold (session cookies, CSRF and reset tokens;
+# HS256 JWTs). Both are always required; in production each must have at least
+# MIN_SECRET_BYTES bytes and must not be a development value.
+SECRET_SETTINGS = ("lms.secret_key", "jwt.secret_key")
+MIN_SECRET_BYTES = 32
+# The shipped development values start with this (development.ini).
+DEVELOPMENT_SECRET_PREFIX = "dev-only-"
+
+
+def check_secrets(settings):
+    """Stop start-up on a missing secret, or a weak one in production."""
+    environment = settings.get("lms.environment")
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"lms.environment must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
+    for key in SECRET_SETTINGS:
+        value = str(settings.get(key) or "")
+        where = f"in the .ini or {env_name(key)}"
+        if not value:
+            raise ConfigurationError(f"{key} must be set ({where})")
+        if environment != "production":
+            continue
+        if value.startswith(DEVELOPMENT_SECRET_PREFIX):
+            raise ConfigurationError(
+                f"{key} is a development value; in production (lms.environment = production) "
+                f"set a random secret of your own ({where})")
+        size = len(value.encode("utf-8"))
+        if size < MIN_SECRET_BYTES:
+            raise ConfigurationError(
+                f"{key} is too weak for production (lms.environment = production): "
+                f"{size} bytes, at least {MIN_SECRET_BYTES} needed ({where})")
 
 
 def merge_defaults(settings, defaults, owner):

@@ -30,6 +30,7 @@ For the ``lms`` command, run in-process against a temporary ``.ini``:
     default ``write_cli_ini()`` (``lms.ini``), written on first use.
 """
 import contextlib
+import functools
 import os
 import re
 
@@ -51,20 +52,12 @@ TEST_SETTINGS = {
     "celery.task_always_eager": "true",
     "celery.broker_url": "memory://",
     "mail.backend": "memory",
+    "tracking.backend": "memory",
+    # Cheap argon2 (as Django projects use a fast hasher in tests).
+    "passwords.argon2_time_cost": "1",
+    "passwords.argon2_memory_cost": "1024",
+    "passwords.argon2_parallelism": "1",
 }
-
-
-@pytest.fixture(scope="session", autouse=True)
-def fast_password_hashing():
-    """Cheap argon2 parameters in tests (as Django projects use a fast hasher)."""
-    from argon2 import PasswordHasher
-
-    from lms import passwords
-
-    original = passwords._hasher
-    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    yield
-    passwords._hasher = original
 
 
 def recreate_postgres_database(url):
@@ -110,7 +103,9 @@ def cli_database_url(request, tmp_path, clean_lms_environment):
 
 
 CLI_INI_KEYS = ("lms.secret_key", "jwt.secret_key", "jwt.issuer", "jwt.audience",
-                "lms.base_url", "throttle.enabled", "mail.backend", "celery.task_always_eager")
+                "lms.base_url", "throttle.enabled", "mail.backend", "celery.task_always_eager",
+                "passwords.argon2_time_cost", "passwords.argon2_memory_cost",
+                "passwords.argon2_parallelism")
 
 
 def _ini_overrides(extra):
@@ -254,6 +249,18 @@ def db(app):
     session.close()
 
 
+@functools.cache
+def _test_passwords():
+    from lms.passwords import Passwords
+
+    return Passwords.from_settings(TEST_SETTINGS)
+
+
+def verify_password(raw, encoded):
+    """``(ok, needs_rehash)`` of a stored hash, against the tests' argon2 parameters."""
+    return _test_passwords().verify(raw, encoded)
+
+
 def create_user(db, username="learner", email=None, password="password123", **kw):
     from lms.users import create_user as _create
 
@@ -294,6 +301,59 @@ def count_queries(engine):
 @pytest.fixture
 def query_counter(engine):
     return lambda: count_queries(engine)
+
+
+@contextlib.contextmanager
+def capture_statements(engine):
+    """``with capture_statements(engine) as statements: ...``: each ``(sql, parameters)``
+    the engine sent, as the driver got them (for :func:`query_plan`)."""
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if statement != "BEGIN":
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def query_plan(engine, statement, parameters=()):
+    """The database's plan for a captured statement: ``EXPLAIN`` on PostgreSQL,
+    ``EXPLAIN QUERY PLAN`` on SQLite, as text."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # A test's few rows are cheaper to scan than to look up: with scans off (for
+            # this transaction), a scan remains only where no index serves the statement.
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters).all()
+            return "\n".join(row[0] for row in rows)
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+        return "\n".join(row[-1] for row in rows)
+
+
+def searches_an_index(plan, table):
+    """True when ``plan`` (:func:`query_plan`) reads ``table`` only through index searches:
+    no sequential scan and no full index scan."""
+    if re.search(rf"\bSCAN {table}\b", plan) or f"Seq Scan on {table}" in plan:
+        return False
+    return bool(re.search(rf"\bSEARCH {table} USING\b", plan) or "Index Cond:" in plan)
+
+
+def unindexed_reads(engine, statements, table):
+    """The captured ``SELECT ... FROM table`` statements whose plan does not search one
+    of its indexes, as ``[(sql, plan)]``: empty when every lookup is an index search."""
+    found = []
+    for statement, parameters in statements:
+        if not re.match(r"\s*SELECT\b", statement) or not re.search(rf"\bFROM {table}\b",
+                                                                      statement):
+            continue
+        plan = query_plan(engine, statement, parameters)
+        if not searches_an_index(plan, table):
+            found.append((statement, plan))
+    return found
 
 
 @pytest.fixture

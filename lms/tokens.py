@@ -25,9 +25,13 @@ class JWTConfig:
 
     @classmethod
     def from_settings(cls, settings):
-        secret = settings.get("jwt.secret_key") or settings.get("lms.secret_key")
+        # Its own secret, never lms.secret_key: required, strong in production
+        # (lms.settings.check_secrets), and it verifies HS256 tokens even when a
+        # JWK signs RS256 ones.
+        secret = settings.get("jwt.secret_key")
         if not secret:
-            raise ConfigurationError("jwt.secret_key (or lms.secret_key) must be set")
+            raise ConfigurationError(
+                "jwt.secret_key must be set (in the .ini or LMS_JWT_SECRET_KEY)")
         private_key, kid, public_keys = None, None, []
         private_jwk = settings.get("jwt.private_signing_jwk")
         if private_jwk:

@@ -1,7 +1,7 @@
 """User creation and the rules Open edX applies to usernames."""
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.models import User
 from lms.passwords import hash_password, make_unusable
@@ -64,7 +64,7 @@ def create_user(request_or_db, *, username, email, password, name="", is_staff=F
         pm = request_or_db.registry["lms.plugin_manager"]
     user = User(
         username=username, email=email, name=name,
-        password=hash_password(password) if password else make_unusable(),
+        password=hash_password(request_or_db, password) if password else make_unusable(),
         is_staff=is_staff, is_superuser=is_superuser, is_active=is_active,
     )
     db.add(user)
@@ -76,3 +76,27 @@ def create_user(request_or_db, *, username, email, password, name="", is_staff=F
 
 def get_by_username(db, username):
     return db.scalar(select(User).where(User.username == username))
+
+
+def equal_ignoring_case(column, value):
+    """``lower(column) = lower(value)``: how usernames and emails are compared ignoring case.
+
+    Exactly the expression of the ``lower(username)`` and ``lower(email)`` indexes
+    (lms.models), so the lookup is an index search; any other spelling scans the
+    table. Both sides are folded by the database, so they always agree (SQLite
+    folds ASCII letters only).
+    """
+    return func.lower(column) == func.lower(value)
+
+
+def find_by_identity(db, column, value):
+    """The user whose ``column`` (User.email or User.username) is ``value``: the exact
+    match, else the only case-insensitive one (upstream's MySQL collation ignores
+    case); None when several differ only by case. One index search."""
+    if not isinstance(value, str) or not value or "\x00" in value:
+        return None  # PostgreSQL text cannot hold NUL: no account can match
+    matches = db.scalars(select(User).where(equal_ignoring_case(column, value))
+                         .order_by((column == value).desc()).limit(2)).all()
+    if matches and (len(matches) == 1 or getattr(matches[0], column.key) == value):
+        return matches[0]
+    return None

@@ -10,10 +10,10 @@ three alike, with upstream's duplicate-username error.
 import random
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.models import User
-from lms.users import USERNAME_MAX
+from lms.users import USERNAME_MAX, equal_ignoring_case
 from plugins.accounts import api
 from plugins.accounts.config import accounts_config
 
@@ -29,7 +29,7 @@ def username_exists_or_retired(db, registry, username):
         return False
     if accounts_config(registry).services.is_reserved(username):
         return True
-    taken = db.scalar(select(User.id).where(func.lower(User.username) == username.lower())
+    taken = db.scalar(select(User.id).where(equal_ignoring_case(User.username, username))
                       .limit(1))
     return taken is not None or api.is_username_retired(db, registry.settings, username)
 
@@ -37,7 +37,7 @@ def username_exists_or_retired(db, registry, username):
 def email_exists_or_retired(db, registry, email):
     if not storable(email):
         return False
-    taken = db.scalar(select(User.id).where(func.lower(User.email) == email.lower()).limit(1))
+    taken = db.scalar(select(User.id).where(equal_ignoring_case(User.email, email)).limit(1))
     return taken is not None or api.is_email_retired(db, registry.settings, email)
 
 

@@ -11,11 +11,28 @@ Registration and password settings (all optional; defaults are upstream's):
     Fields: confirm_email first_name last_name city state country gender
     year_of_birth level_of_education company job_title title mailing_address
     goals honor_code terms_of_service profession specialty
-    marketing_emails_opt_in. A field left out is hidden (``honor_code`` is
-    then still required by the form description, as upstream).
+    marketing_emails_opt_in. A field left out is hidden, except ``honor_code``,
+    which is then required (upstream's form description rule, applied here to
+    the MFE context too).
 ``accounts.registration_field_order``
     ``REGISTRATION_FIELD_ORDER``: the order of the fields in the form
-    description; fields missing from it follow, sorted by name.
+    description and the MFE context; fields missing from it follow, sorted by name.
+``accounts.enable_dynamic_registration_fields``
+    ``ENABLE_DYNAMIC_REGISTRATION_FIELDS`` (default false, as upstream): when true,
+    ``GET /api/mfe_context?is_register_page=true`` lists the required extra fields
+    (``registrationFields``) and the optional ones (``optionalFields``, with
+    ``extended_profile``), and ``?is_welcome_page=true`` the optional ones, with
+    upstream's field shapes. Off, both stay empty. The authn MFE draws them only
+    when its own ``ENABLE_DYNAMIC_REGISTRATION_FIELDS`` is true (its build
+    ``.env``, or ``accounts.mfe_config.ENABLE_DYNAMIC_REGISTRATION_FIELDS = true``
+    served by ``/api/mfe_config/v1``). With both on and the default extra fields,
+    the MFE shows the combined "Terms of Service and Honor Code" notice and
+    posts ``honor_code=true``, which registration requires. Leave
+    ``honor_code`` and ``terms_of_service`` at ``required`` or ``hidden`` for the
+    MFE: upstream's registration still asks for the terms when either is
+    ``optional``, while the MFE only sends them for required fields. Only
+    fields a profile can store are listed (profile columns, the two
+    agreements, ``accounts.extended_profile_fields``), as upstream.
 ``accounts.registration_email_patterns_allowed``
     ``REGISTRATION_EMAIL_PATTERNS_ALLOWED``: regular expressions (whole match);
     empty means any address may register.
@@ -98,6 +115,7 @@ SETTINGS = {
     "accounts.password_validators": DEFAULT_PASSWORD_VALIDATORS,
     "accounts.skip_activation_email": "false",
     "accounts.marketing_emails_opt_in": "false",
+    "accounts.enable_dynamic_registration_fields": "false",
     "accounts.registration_rate": "60/7d",
     "accounts.registration_validation_rate": "30/7d",
     "accounts.password_reset_ip_rate": "1/m",
@@ -127,6 +145,7 @@ class RegistrationConfig:
     password_validators: tuple
     skip_activation_email: bool
     marketing_emails_opt_in: bool
+    dynamic_registration_fields: bool
     rates: MappingProxyType
     reset_timeout: int
     authn_mfe_url: str
@@ -167,6 +186,8 @@ class RegistrationConfig:
                 settings["accounts.password_validators"])),
             skip_activation_email=as_bool(settings, "accounts.skip_activation_email"),
             marketing_emails_opt_in=as_bool(settings, "accounts.marketing_emails_opt_in"),
+            dynamic_registration_fields=as_bool(settings,
+                                                "accounts.enable_dynamic_registration_fields"),
             rates=MappingProxyType(rates),
             reset_timeout=as_int(settings, "accounts.password_reset_timeout_seconds"),
             authn_mfe_url=settings["accounts.authn_mfe_url"].rstrip("/"),
@@ -176,6 +197,21 @@ class RegistrationConfig:
             platform_name=settings["lms.platform_name"],
             base_url=settings["lms.base_url"].rstrip("/"),
         )
+
+    def field_policies(self):
+        """The policy the forms show for each extra field (RegistrationFormFactory):
+        ``honor_code`` is required unless configured, the marketing opt-in is
+        optional when enabled, any other field left out is hidden."""
+        policies = {name: self.extra_fields.get(name, "hidden") for name in EXTRA_FIELDS}
+        policies["honor_code"] = self.extra_fields.get("honor_code", "required")
+        if self.marketing_emails_opt_in:
+            policies["marketing_emails_opt_in"] = "optional"
+        return policies
+
+    def ordered_extra_fields(self):
+        """The extra fields in ``field_order``, then the others sorted by name."""
+        order = [name for name in self.field_order if name in EXTRA_FIELDS]
+        return order + sorted(set(EXTRA_FIELDS) - set(order))
 
     def extra_fields_for(self, version):
         """v1 never asks for confirm_email (v2 was created for it)."""

@@ -58,11 +58,12 @@ def create_account(request, form, data):
         raise conflict
     registration = Registration(user_id=user.id, activation_key=uuid.uuid4().hex)
     db.add(registration)
-    profile = UserProfile(user_id=user.id, language_proficiencies=[], social_links=[], meta={},
-                          **{name: cleaned.get(name) or None for name in PROFILE_FIELDS})
+    meta = dict(form.extended_profile)
     if config.marketing_emails_opt_in:
         is_marketable = data.get("marketing_emails_opt_in") in ("true", "1")
-        profile.meta = {"is_marketable": str(is_marketable).lower()}
+        meta["is_marketable"] = str(is_marketable).lower()
+    profile = UserProfile(user_id=user.id, language_proficiencies=[], social_links=[], meta=meta,
+                          **{name: cleaned.get(name) or None for name in PROFILE_FIELDS})
     db.add(profile)
     if db.scalar(select(UserTour.id).where(UserTour.user_id == user.id)) is None:
         db.add(UserTour(user_id=user.id, course_home_tour_status=NEW_USER_TOUR,

@@ -17,8 +17,6 @@ USERNAME_CONFLICT = "It looks like this username is already taken"
 USERNAME_EXISTS = "An account with the Public Username '{username}' already exists."
 EMAIL_CONFLICT = "This email is already associated with an existing account"
 EMAIL_EXISTS = "An account with the Email '{email}' already exists."
-EMAIL_BELONGS_TO_ACCOUNT = ("It looks like {email} belongs to an existing account. "
-                            "Try again with a different email address.")
 EMAIL_INVALID_FORM = "A properly formatted e-mail is required"
 EMAIL_TOO_LONG_FORM = f"Email cannot be more than {EMAIL_MAX_LENGTH} characters long"
 EMAIL_UNAUTHORIZED = "Unauthorized email address."
@@ -62,6 +60,29 @@ DESCRIPTION_REQUIRED = {
     "specialty": "Enter your specialty",
 }
 
+# The required fields' messages in the authn MFE's context (also REQUIRED_FIELD_*_MSG
+# upstream, some worded differently from the form description's). Upstream gives
+# specialty its select message even as a text field, and company, title and
+# job_title none.
+MFE_REQUIRED = {
+    "confirm_email": "Enter your confirm email",
+    "first_name": "Enter your first name",
+    "last_name": "Enter your last name",
+    "city": "Enter your city",
+    "state": "Enter your state",
+    "country": COUNTRY_REQUIRED,
+    "gender": "Select your gender",
+    "year_of_birth": "Select your year of birth",
+    "level_of_education": DESCRIPTION_REQUIRED["level_of_education"],
+    "mailing_address": DESCRIPTION_REQUIRED["mailing_address"],
+    "goals": DESCRIPTION_REQUIRED["goals"],
+    "profession": "Enter your profession",
+    "specialty": "Select your specialty",
+    "company": "",
+    "title": "",
+    "job_title": "",
+}
+
 GENDER_CHOICES = (("m", "Male"), ("f", "Female"), ("o", "Other/Prefer Not to Say"))
 LEVEL_OF_EDUCATION_CHOICES = (
     ("p", "Doctorate"),
@@ -84,6 +105,10 @@ EXTRA_FIELDS = (
     "marketing_emails_opt_in",
 )
 FIELD_POLICIES = ("required", "optional", "hidden")
+# Extra fields that are UserProfile columns upstream: the MFE context lists only
+# these, the two agreements and the extended profile fields (what can be saved).
+PROFILE_COLUMNS = ("city", "state", "country", "gender", "year_of_birth",
+                   "level_of_education", "mailing_address", "goals")
 PROFILE_FIELDS = ("level_of_education", "gender", "mailing_address", "city", "country", "goals",
                   "year_of_birth")
 # The largest integer the database columns hold (year of birth, user ids in links).

@@ -17,7 +17,9 @@ from plugins.accounts.fields import (
     EXTRA_FIELDS,
     GENDER_CHOICES,
     LEVEL_OF_EDUCATION_CHOICES,
+    MFE_REQUIRED,
     NAME_MAX_LENGTH,
+    PROFILE_COLUMNS,
     USERNAME_MAX,
     USERNAME_MIN,
     YEARS_OF_BIRTH,
@@ -73,6 +75,12 @@ def countries():
     return _countries
 
 
+def years_of_birth():
+    """UserProfile.VALID_YEARS, newest first, as text."""
+    this_year = utcnow().year
+    return [str(year) for year in range(this_year, this_year - YEARS_OF_BIRTH, -1)]
+
+
 def _field_visible(policies, name):
     return policies.get(name) in ("required", "optional")
 
@@ -119,9 +127,7 @@ def _extra_field(config, policies, name, required):
         return form_field(name, label="Gender", field_type="select", options=GENDER_CHOICES,
                           include_default_option=True, required=required)
     if name == "year_of_birth":
-        this_year = utcnow().year
-        years = [(str(year), str(year)) for year in range(this_year, this_year - YEARS_OF_BIRTH,
-                                                           -1)]
+        years = [(year, year) for year in years_of_birth()]
         return form_field(name, label="Year of birth", field_type="select", options=years,
                           include_default_option=True, required=required)
     if name == "level_of_education":
@@ -175,10 +181,7 @@ def _default_field(config, name):
 
 def registration_form(config, version):
     """The registration form description (RegistrationFormFactory) for ``v1`` or ``v2``."""
-    policies = dict(config.extra_fields)
-    policies.setdefault("honor_code", "required")
-    if config.marketing_emails_opt_in:
-        policies["marketing_emails_opt_in"] = "optional"
+    policies = config.field_policies()
     known = list(DEFAULT_FIELDS) + list(EXTRA_FIELDS)
     order = list(config.field_order)
     order += sorted(set(known) - set(order))
@@ -193,6 +196,69 @@ def registration_form(config, version):
                                        policies[name] == "required"))
     return {"method": "post", "submit_url": f"/api/user/{version}/account/registration/",
             "fields": fields}
+
+
+# -- the authn MFE's context (upstream ``user_authn.api.form_fields``) -----------------------
+
+def _mfe_field(config, policies, name, required):
+    """One extra field as ``/api/mfe_context`` describes it, or None (no description)."""
+    message = MFE_REQUIRED.get(name, "") if required else ""
+    platform = config.platform_name
+    if name == "honor_code":
+        # Separate checkboxes when the terms of service show; else one notice for both,
+        # which the MFE answers with honor_code=true on its own.
+        separate = _field_visible(policies, "terms_of_service")
+        message = (f"You must agree to the {platform} Honor Code"
+                   if separate and required else "")
+        return {"name": name, "type": "honor_code" if separate else "tos_and_honor_code",
+                "error_message": message}
+    if name == "terms_of_service":
+        return {"name": name,
+                "error_message": (f"You must agree to the {platform} Terms of Service"
+                                  if required else "")}
+    if name == "country":  # the MFE draws its own country list
+        return {"name": name, "error_message": message}
+    if name in ("gender", "level_of_education", "year_of_birth"):
+        label, choices = {
+            "gender": ("Gender", GENDER_CHOICES),
+            "level_of_education": ("Highest level of education completed",
+                                   LEVEL_OF_EDUCATION_CHOICES),
+            "year_of_birth": ("Year of birth", [(year, year) for year in years_of_birth()]),
+        }[name]
+        return {"name": name, "type": "select", "label": label, "error_message": message,
+                "options": [[value, text] for value, text in choices]}
+    if name in ("goals", "mailing_address"):
+        label = (f"Tell us why you're interested in {platform}" if name == "goals"
+                 else "Educational institution")
+        return {"name": name, "type": "textarea", "label": label, "error_message": message}
+    if name in ("first_name", "last_name", "city", "state", "confirm_email"):
+        label = {"first_name": "First Name", "last_name": "Last Name", "city": "City",
+                 "state": "State/Province/Region", "confirm_email": "Confirm Email"}[name]
+        return {"name": name, "type": "text", "label": label, "error_message": message}
+    if name in ("profession", "specialty", "company", "title", "job_title"):
+        # Upstream's select-or-text fields; openlms has no EXTRA_FIELD_OPTIONS: text.
+        label = {"profession": "Profession", "specialty": "Specialty", "company": "Company",
+                 "title": "Title", "job_title": "Job Title"}[name]
+        return {"name": name, "label": label, "error_message": message, "type": "text"}
+    return None  # marketing_emails_opt_in has no MFE description upstream
+
+
+def authn_mfe_fields(config, extended_profile_fields, policy):
+    """The extra fields of one policy (``required`` or ``optional``), as ``/api/mfe_context``
+    lists them (upstream RegistrationFieldsContext): in field order, only those a
+    profile can store, and confirm_email never among the optional ones."""
+    policies = config.field_policies()
+    storable = {*PROFILE_COLUMNS, "honor_code", "terms_of_service", *extended_profile_fields}
+    fields = {}
+    for name in config.ordered_extra_fields():
+        if policies[name] != policy or name not in storable:
+            continue
+        if name == "confirm_email" and policy == "optional":
+            continue
+        described = _mfe_field(config, policies, name, policy == "required")
+        if described is not None:
+            fields[name] = described
+    return fields
 
 
 def password_reset_form(config):

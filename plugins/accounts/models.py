@@ -7,6 +7,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -51,11 +52,17 @@ class UserProfile(Base):
 
 class UserPreference(Base):
     __tablename__ = "accounts_preference"
-    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "key"),
+        # The listings by key page on these alone (index-only): a key's users in id
+        # order (preferences/{key}/users/), a key's rows in id order (user_prefs/?key=).
+        Index("ix_accounts_preference_key_user_id", "key", "user_id"),
+        Index("ix_accounts_preference_key_id", "key", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = _user_fk(index=True)
-    key: Mapped[str] = mapped_column(String(255), index=True)
+    key: Mapped[str] = mapped_column(String(255))
     value: Mapped[str] = mapped_column(Text)
 
 
@@ -116,7 +123,11 @@ class SocialAuthLink(Base):
     """A link between a user and a third-party identity (``UserSocialAuth``)."""
 
     __tablename__ = "accounts_social_auth"
-    __table_args__ = (UniqueConstraint("provider", "uid"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "uid"),
+        # The provider's user mapping pages its links in id order from this index.
+        Index("ix_accounts_social_auth_provider_id", "provider", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = _user_fk(index=True)

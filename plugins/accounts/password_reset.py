@@ -10,12 +10,13 @@ import re
 import time
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from lms import auth
 from lms.mail import send_mail
 from lms.models import LoginFailure, LoginSession, OAuthAccessToken, OAuthRefreshToken, User
 from lms.passwords import hash_password, is_usable
+from lms.users import equal_ignoring_case
 from plugins.accounts.availability import storable
 from plugins.accounts.config import get_config
 from plugins.accounts.fields import MAX_DB_INTEGER
@@ -101,7 +102,7 @@ def users_for_reset(db, email):
     """Accounts a reset mail goes to; none when any of them cannot have a password."""
     if not storable(email):
         return []
-    users = db.scalars(select(User).where(func.lower(User.email) == email.lower())
+    users = db.scalars(select(User).where(equal_ignoring_case(User.email, email))
                        .order_by(User.id)).all()
     if any(not is_usable(user.password) for user in users):
         return []
@@ -153,7 +154,7 @@ def destroy_oauth_tokens(db, user_id):
 def set_new_password(request, user, password):
     """Store the new password; every other session of the user ends (the current one stays)."""
     db = request.dbsession
-    user.password = hash_password(normalize_password(password))
+    user.password = hash_password(request, normalize_password(password))
     db.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
     current = auth.session_user(request)
     keep = None

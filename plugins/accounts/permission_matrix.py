@@ -3,7 +3,8 @@
 The world's service user is both the retirement service
 (``accounts.retirement_service_username``) and the username replacement
 worker; it is active global staff, as provisioned. Upstream permission
-classes are named next to each row.
+classes are named next to each row. The legacy ``/user_api/...`` aliases
+(``Service.alias``) inherit the rows of the services they serve again.
 """
 import io
 from datetime import date
@@ -227,9 +228,6 @@ ROWS = [
     Row("accounts.registration_v1", "POST", EVERYONE, body=registration, form=True),
     Row("accounts.registration_v2", "GET", EVERYONE),
     Row("accounts.registration_v2", "POST", EVERYONE, body=registration, form=True),
-    # The legacy paths old clients still call (aliases of v1).
-    Row("accounts.registration_legacy_v1", "POST", EVERYONE, body=registration, form=True),
-    Row("accounts.create_account", "POST", EVERYONE, body=registration, form=True),
     Row("accounts.registration_validation", "POST", EVERYONE, body={"username": "someone_new"}),
     Row("accounts.send_account_activation_email", "POST", SESSION_SIGNED_IN,
         note="session only"),
@@ -239,7 +237,6 @@ ROWS = [
     # -- password reset (AllowAny) ------------------------------------------------------------
     Row("accounts.password_reset_form", "GET", EVERYONE),
     Row("accounts.password_reset_token_validate", "POST", OPEN, body={"token": "1-bad"}),
-    Row("accounts.password_reset_token_validate_legacy", "POST", OPEN, body={"token": "1-bad"}),
     Row("accounts.password_reset_api", "POST", OPEN, path={"uidb36": "1", "token": "bad"},
         body={"new_password1": "x", "new_password2": "x"}),
     Row("accounts.password_change_request", "POST", EVERYONE,

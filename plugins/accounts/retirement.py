@@ -499,8 +499,8 @@ def cancel(db, status):
     user = db.get(User, status.user_id)
     user.email = status.original_email
     alphabet = string.ascii_letters + string.digits
-    user.password = hash_password("".join(secrets.choice(alphabet)
-                                          for _ in range(CANCELLED_PASSWORD_LENGTH)))
+    user.password = hash_password(db, "".join(secrets.choice(alphabet)
+                                              for _ in range(CANCELLED_PASSWORD_LENGTH)))
     db.delete(status)
     # Upstream deletes the request row only when the status was still PENDING: it is here.
     db.execute(delete(UserRetirementRequest).where(UserRetirementRequest.user_id == user.id))

@@ -5,24 +5,24 @@
 - :func:`validation_decisions`: the validation endpoint
   (``RegistrationValidationView``), one message (or "") per field.
 
-Both ask :mod:`plugins.accounts.availability` whether a username or email is
-free, and :mod:`plugins.accounts.passwords` whether a password is acceptable.
+The validation endpoint asks :mod:`plugins.accounts.availability` whether a
+username or email is free (registration asks before the form, once each), and
+both ask :mod:`plugins.accounts.passwords` whether a password is acceptable.
 """
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from plugins.accounts.availability import (
     email_exists_or_retired,
     username_exists_or_retired,
     username_suggestions,
 )
-from plugins.accounts.config import get_config
+from plugins.accounts.config import accounts_config, get_config
 from plugins.accounts.fields import (
     CONFIRM_EMAIL_MISMATCH,
     COUNTRY_REQUIRED,
     EMAIL_BAD_LENGTH,
-    EMAIL_BELONGS_TO_ACCOUNT,
     EMAIL_CONFLICT,
     EMAIL_INVALID,
     EMAIL_INVALID_FORM,
@@ -152,6 +152,9 @@ def is_true(data, name):
 class RegistrationForm:
     cleaned: dict
     errors: dict  # field -> [messages], in the form's field order
+    # accounts.extended_profile_fields' values, for the profile's meta
+    # (cleaned_extended_profile upstream: "" for a field not sent).
+    extended_profile: dict = field(default_factory=dict)
 
     @property
     def is_valid(self):
@@ -159,10 +162,10 @@ class RegistrationForm:
 
 
 def clean_registration(request, data, version):
-    """Validate posted registration fields as upstream's AccountCreationForm does."""
+    """Validate posted registration fields as upstream's AccountCreationForm does
+    (no database lookup: the caller has checked the email and username)."""
     config = get_config(request.registry)
     registry = request.registry
-    db = request.dbsession
     policies = config.extra_fields_for(version)
     cleaned, errors = {}, {}
 
@@ -183,11 +186,12 @@ def clean_registration(request, data, version):
         messages={"required": EMAIL_INVALID_FORM, "max_length": EMAIL_TOO_LONG_FORM},
         validators=(_email_format,))
     if not email_errors:
+        # Whether the address is taken was asked once, before the form
+        # (views.registration.duplicate_error); a registration committed since then
+        # loses to the unique constraint (creation.create_account).
         if config.email_patterns and not any(re.match(pattern + "$", email)
                                              for pattern in config.email_patterns):
             email_errors = [EMAIL_UNAUTHORIZED]
-        elif email_exists_or_retired(db, registry, email):
-            email_errors = [EMAIL_BELONGS_TO_ACCOUNT.format(email=email)]
     keep("email", email, email_errors)
 
     password, password_field_errors = clean_char(data, "password", required=True)
@@ -225,7 +229,15 @@ def clean_registration(request, data, version):
         if name == "year_of_birth" and not field_errors:
             value = parse_year(value)
         keep(name, value, field_errors)
-    return RegistrationForm(cleaned, errors)
+
+    # Any other extended profile field is optional text.
+    extended_names = accounts_config(registry).account.extended_profile_fields
+    for name in extended_names:
+        if name not in cleaned and name not in errors:
+            keep(name, *clean_char(data, name, required=False))
+    extended = {name: cleaned[name] for name in extended_names
+                if cleaned.get(name) is not None}
+    return RegistrationForm(cleaned, errors, extended)
 
 
 def parse_year(value):

@@ -15,8 +15,11 @@ requires = ()
 @hookimpl
 def lms_default_settings():
     return {
-        # Built block trees kept in memory per process (one per course version).
+        # Built block trees kept in memory per process (one per course version), at
+        # most this many and at most about this many bytes (a 5,000-block course
+        # takes about 15 MB; least recently used first out).
         "courses.structure_cache_size": "64",
+        "courses.structure_cache_bytes": str(64 * 1024 * 1024),
         # Blocks API: html student_view_data carries the HTML (upstream
         # FEATURES["ENABLE_HTML_XBLOCK_STUDENT_VIEW_DATA"]).
         "courses.html_student_view_data": "false",
@@ -46,7 +49,8 @@ def lms_includeme(config):
 
     # Parsed once here (a bad value stops the start-up); views read the registry.
     parsed = config.registry[CONFIG_KEY] = CoursesConfig.from_settings(config.get_settings())
-    config.registry[STRUCTURE_CACHE_KEY] = StructureCache(parsed.structure_cache_size)
+    config.registry[STRUCTURE_CACHE_KEY] = StructureCache(parsed.structure_cache_size,
+                                                          parsed.structure_cache_bytes)
     config.scan("plugins.courses.views")
 
 
@@ -73,7 +77,8 @@ def lms_cli_commands():
 
 
 @hookimpl
-def lms_bootstrap(registry, dbsession, echo):
+def lms_bootstrap(registry, dbsession, echo, sample_course):
     from plugins.courses.commands import bootstrap_sample_course
 
-    bootstrap_sample_course(registry, dbsession, echo)
+    if sample_course:
+        bootstrap_sample_course(registry, dbsession, echo)

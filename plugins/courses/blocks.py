@@ -21,7 +21,9 @@ in-memory block tree, and the ``block_metadata`` index dictionary.
 What never depends on the viewer (display names with their defaults,
 inherited dates, merged staff-only flags, URL paths, student view data...) is
 computed once per course version (:func:`block_facts`, cached with the
-structure), so a request only walks the tree a constant number of times.
+structure), and so are the walks below each requested root (reachability,
+post-order, depths: :func:`walk`); a viewer's walk is a restriction of it, so a
+request only filters the tree a constant number of times.
 
 Absolute URLs use the request's site root (``request.application_url``), as
 upstream's ``reverse(..., request=request)`` does.
@@ -160,6 +162,7 @@ class _PerStructure:
 
 
 _FACTS = _PerStructure()
+_WALKS = _PerStructure()  # per structure: {root: _Walk}
 
 
 def setting(node, name, default=None):
@@ -336,6 +339,64 @@ def student_view_data(facts, course_key, base_url, html_enabled):
 
 # -- tree walks -------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Walk:
+    """The blocks below one root, unfiltered, walked once per course version.
+
+    When every block below the root is reached once (a tree, as courses almost
+    always are), a viewer's walk is this one restricted to the blocks they reach:
+    dropping whole subtrees keeps the post-order and the depths of the rest.
+    """
+
+    children: dict  # key -> children, every block below the root
+    order: list  # post-order
+    depth: dict
+    parent: dict  # key -> its one parent below the root (a tree only)
+    is_tree: bool
+
+    def restricted(self, visible):
+        """``(children, order, depth)`` of the blocks reached through ``visible`` ones."""
+        if visible is None:
+            return self.children, self.order, self.depth
+        kept, parent = set(), self.parent
+        for key in reversed(self.order):  # parents before children
+            if key in visible and (key not in parent or parent[key] in kept):
+                kept.add(key)
+        children = {key: [child for child in kids if child in kept]
+                    for key, kids in self.children.items() if key in kept}
+        order = [key for key in self.order if key in kept]
+        return children, order, {key: self.depth[key] for key in order}
+
+    def pruned(self, children, order, depth, max_depth):
+        """A tree's ``children`` and ``order`` without the blocks deeper than ``max_depth``."""
+        kept = {key for key in order if depth[key] <= max_depth}
+        return ({key: [child for child in kids if child in kept]
+                 for key, kids in children.items() if key in kept},
+                [key for key in order if key in kept])
+
+
+def walk(structure, root):
+    """The :class:`_Walk` below ``root``, built once per structure (course version)."""
+    walks = _WALKS.get(structure, dict)
+    found = walks.get(root)
+    if found is None:
+        found = walks[root] = _build_walk(structure, root)
+    return found
+
+
+def _build_walk(structure, root):
+    children = _reachable(structure, root, None)
+    parent, is_tree = {}, True
+    for key, kids in children.items():
+        for child in kids:
+            if child in parent or child == root:
+                is_tree = False
+            parent[child] = key
+    return _Walk(children=children, order=post_order(root, children),
+                 depth=_depths(root, children) if children else {},
+                 parent=parent, is_tree=is_tree)
+
+
 def _reachable(structure, root, visible):
     """``{key: children}`` of the blocks under ``root`` that ``visible`` keeps."""
     blocks = structure.blocks
@@ -507,19 +568,26 @@ def get_blocks(structure, root, visible, params, *, base_url, course_start=None,
     """
     facts = block_facts(structure, course_start)
     requested = params.requested_fields
-    children = _reachable(structure, root, visible)
+    tree = walk(structure, root)
+    if tree.is_tree or visible is None:
+        children, order, depth = tree.restricted(visible)
+    else:  # a block with two parents: this viewer's own walk
+        children = _reachable(structure, root, visible)
+        order = post_order(root, children)
+        depth = _depths(root, children) if children else {}
 
-    order = post_order(root, children)
     counts = {}
     if params.block_counts:
         counts = _block_counts(order, children, facts, sorted(params.block_counts))
 
-    depth = _depths(root, children) if children else {}
     if params.depth is not None and any(value > params.depth for value in depth.values()):
-        kept = {key for key, value in depth.items() if value <= params.depth}
-        children = {key: [child for child in kids if child in kept]
-                    for key, kids in children.items() if key in kept}
-        order = post_order(root, children)
+        if tree.is_tree:
+            children, order = tree.pruned(children, order, depth, params.depth)
+        else:
+            kept = {key for key, value in depth.items() if value <= params.depth}
+            children = {key: [child for child in kids if child in kept]
+                        for key, kids in children.items() if key in kept}
+            order = post_order(root, children)
     parents = _parents(children)
 
     descendants = {}

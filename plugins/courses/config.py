@@ -14,6 +14,7 @@ CONFIG_KEY = "courses.config"
 @dataclass(frozen=True)
 class CoursesConfig:
     structure_cache_size: int
+    structure_cache_bytes: int
     # Blocks and xblock APIs: html student_view_data carries the HTML.
     html_student_view_data: bool
     # Course list throttle rates ("<count>/<period>"), checked at start-up.
@@ -32,6 +33,7 @@ class CoursesConfig:
             parse_rate(rates[name])
         return cls(
             structure_cache_size=as_int(settings, "courses.structure_cache_size"),
+            structure_cache_bytes=as_int(settings, "courses.structure_cache_bytes"),
             html_student_view_data=as_bool(settings, "courses.html_student_view_data"),
             auto_certificate_generation=as_bool(settings, "courses.auto_certificate_generation"),
             asset_cache_ttl=as_int(settings, "courses.asset_cache_ttl"),

@@ -1,17 +1,21 @@
 """The block tree of one course version, in memory, with inherited settings.
 
 Built from the version's rows in one query and cached per version (versions
-are immutable), so a request never rebuilds a tree another request built.
+are immutable), so a request never rebuilds a tree another request built. The
+cache is bounded in entries and in estimated bytes (:class:`StructureCache`).
 """
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, func, select
 
 from lms.timeutil import aware
 from plugins.courses.models import Block
+
+log = logging.getLogger(__name__)
 
 # Settings a block takes from its parent unless it sets them (Open edX InheritanceMixin).
 INHERITED_FIELDS = (
@@ -149,12 +153,36 @@ def build_structure(course_key, version, rows):
     return CourseStructure(course_key=course_key, version=version, root=root, blocks=blocks)
 
 
-class StructureCache:
-    """A small LRU of built structures, keyed by version (kept on the registry)."""
+# What a built tree costs in memory, with the per-version facts and walks that
+# plugins.courses.blocks keeps beside it: per block, objects and dicts whatever the
+# content; per character of the block rows' JSON, the decoded strings (about twice
+# it, with the facts' copies). Measured on the 5,000-block bench course: 13 MB.
+BYTES_PER_BLOCK = 2500
+BYTES_PER_JSON_CHARACTER = 2
+# The JSON text of a block's columns, read with the rows (its length is a cheap size).
+_JSON_LENGTH = (func.length(cast(Block.fields, Text)) + func.length(cast(Block.data, Text))
+                + func.length(cast(Block.children, Text)))
 
-    def __init__(self, size):
+
+def estimated_bytes(blocks, json_length):
+    """The memory a structure of ``blocks`` blocks holds, from its rows' JSON length."""
+    return blocks * BYTES_PER_BLOCK + (json_length or 0) * BYTES_PER_JSON_CHARACTER
+
+
+class StructureCache:
+    """An LRU of built structures, keyed by version (kept on the registry).
+
+    Bounded twice: at most ``size`` structures, and at most ``max_bytes`` estimated
+    bytes (:func:`estimated_bytes`, from the rows read to build it). The least
+    recently used go first; a structure larger than ``max_bytes`` alone is built
+    for its request and not kept.
+    """
+
+    def __init__(self, size, max_bytes):
         self.size = size
-        self._items = OrderedDict()
+        self.max_bytes = max_bytes
+        self.bytes = 0  # estimated bytes held now
+        self._items = OrderedDict()  # version -> (structure, estimated bytes)
         self._lock = threading.Lock()
         self.builds = 0  # how many trees were built (for tests and benchmarks)
 
@@ -163,12 +191,25 @@ class StructureCache:
             cached = self._items.get(course.version)
             if cached is not None:
                 self._items.move_to_end(course.version)
-                return cached
-        rows = db.scalars(select(Block).where(Block.version == course.version)).all()
-        structure = build_structure(course.course_key, course.version, rows)
+                return cached[0]
+        found = db.execute(select(Block, _JSON_LENGTH)
+                           .where(Block.version == course.version)).all()
+        structure = build_structure(course.course_key, course.version,
+                                    [block for block, _ in found])
+        cost = estimated_bytes(len(found), sum(length or 0 for _, length in found))
         with self._lock:
             self.builds += 1
-            self._items[course.version] = structure
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            if cost > self.max_bytes:
+                log.warning("course %s version %s needs about %d bytes, more than "
+                            "courses.structure_cache_bytes (%d): not cached",
+                            course.course_key, course.version, cost, self.max_bytes)
+                return structure
+            replaced = self._items.pop(course.version, None)
+            if replaced is not None:  # built by two requests at once
+                self.bytes -= replaced[1]
+            self._items[course.version] = (structure, cost)
+            self.bytes += cost
+            while len(self._items) > self.size or self.bytes > self.max_bytes:
+                _, (_, evicted) = self._items.popitem(last=False)
+                self.bytes -= evicted
         return structure

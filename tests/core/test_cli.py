@@ -22,7 +22,7 @@ from lms import cli
 from lms.db import make_engine
 from lms.hookspecs import hookimpl
 from lms.models import CourseAccessRole, OAuthApplication, User
-from lms.passwords import verify_password
+from lms.testing import verify_password
 from tests.core.test_openapi import install_toy_plugin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -325,14 +325,29 @@ def test_coverage_rejects_a_file_without_the_header(tmp_path, run_cli):
         f"Error: '{operations}': the header must start with the columns 'method' and 'path'")
 
 
-def test_coverage_against_the_product_spec(run_cli, write_cli_ini):
-    ini = write_cli_ini()
+def operation_rows(path):
+    """The rows of an operations TSV (header included) as tuples, in file order."""
+    with open(path, encoding="utf-8") as handle:
+        return [tuple(line.split("\t")) for line in handle.read().splitlines() if line]
+
+
+def test_the_shipped_operations_are_the_product_spec():
+    shipped = operation_rows(cli.OPEN_EDX_OPERATIONS)
+    assert shipped[0] == ("method", "path", "area", "plugin")
+    assert len(shipped) == 373
+    assert ("GET", "/api/user/v1/accounts/{username}", "user", "accounts") in shipped
     spec = next((path for path in SPEC_CANDIDATES if path and os.path.isfile(path)), None)
     if spec is None:
         pytest.skip("shared/spec/operations.tsv is not available")
-    with open(spec) as handle:
-        wanted = {tuple(line.split("\t")[:2]) for line in handle.read().splitlines()[1:] if line}
-    result = run_cli("coverage", "--operations", spec)
+    assert set(shipped) == set(operation_rows(spec))
+
+
+def test_coverage_against_the_product_spec(run_cli, write_cli_ini):
+    """Without --operations, the Open edX LMS operations that openlms ships."""
+    # The routes only: no migrations needed.
+    ini = write_cli_ini("lms.allow_pending_migrations = true", name="routes.ini")
+    wanted = {row[:2] for row in operation_rows(cli.OPEN_EDX_OPERATIONS)[1:]}
+    result = run_cli("coverage")
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     listed = [line.split() for line in lines[:-1] if not line.startswith("extra")]
@@ -448,36 +463,46 @@ def no_logging_setup(monkeypatch):
     monkeypatch.setattr(cli, "setup_logging", lambda ini: None)
 
 
-def test_serve_defaults_to_localhost_18000(run_cli, monkeypatch, no_logging_setup):
+@pytest.fixture
+def fake_waitress(monkeypatch):
+    """waitress' create_server replaced: records ``(app, options)``, binds nothing."""
     calls = []
-    monkeypatch.setattr("waitress.serve", lambda app, **kw: calls.append((app, kw)))
+
+    def create_server(app, **options):
+        calls.append((app, options))
+        return types.SimpleNamespace(effective_host=options.get("host", "127.0.0.1"),
+                                     effective_port=options.get("port", 1), run=lambda: None)
+
+    monkeypatch.setattr("waitress.server.create_server", create_server)
+    return calls
+
+
+def test_serve_defaults_to_localhost_18000(run_cli, migrated, fake_waitress, no_logging_setup):
     result = run_cli("serve")
     assert result.exit_code == 0, result.output
-    [(app, options)] = calls
+    [(app, options)] = fake_waitress
     assert options == {"host": "127.0.0.1", "port": 18000}
     assert "lms.engine" in app.registry
 
 
-def test_serve_uses_server_section_then_options(write_cli_ini, run_cli, monkeypatch,
+def test_serve_uses_server_section_then_options(write_cli_ini, run_cli, migrated, fake_waitress,
                                                 no_logging_setup):
-    calls = []
-    monkeypatch.setattr("waitress.serve", lambda app, **kw: calls.append(kw))
     ini = write_cli_ini("\n[server:main]\nuse = egg:waitress#main\nhost = 0.0.0.0\nport = 8111\n"
                         "threads = 8\ntrusted_proxy = 127.0.0.1\n")
     assert run_cli("serve", ini=ini).exit_code == 0
     assert run_cli("serve", "--port", "9000", "--host", "127.0.0.2", ini=ini).exit_code == 0
     common = {"threads": "8", "trusted_proxy": "127.0.0.1"}
-    assert calls == [dict(common, host="0.0.0.0", port=8111),
-                     dict(common, host="127.0.0.2", port=9000)]
+    assert [options for _, options in fake_waitress] == [
+        dict(common, host="0.0.0.0", port=8111), dict(common, host="127.0.0.2", port=9000)]
 
 
-def test_serve_listen_setting_wins_unless_options_given(write_cli_ini, run_cli, monkeypatch,
-                                                        no_logging_setup):
-    calls = []
-    monkeypatch.setattr("waitress.serve", lambda app, **kw: calls.append(kw))
+def test_serve_listen_setting_wins_unless_options_given(write_cli_ini, run_cli, migrated,
+                                                        fake_waitress, no_logging_setup):
+    calls = fake_waitress
     ini = write_cli_ini("\n[server:main]\nlisten = 127.0.0.1:8222 [::1]:8222\n")
     assert run_cli("serve", ini=ini).exit_code == 0
     assert run_cli("serve", "--port", "9000", ini=ini).exit_code == 0
+    calls = [options for _, options in calls]
     assert calls == [{"listen": "127.0.0.1:8222 [::1]:8222"},
                      {"host": "127.0.0.1", "port": 9000}]
 
@@ -567,12 +592,12 @@ def test_production_ini_takes_secrets_from_the_environment(tmp_path, monkeypatch
     assert one_line_error(result) == (
         "Error: configuration error: lms.secret_key must be set (in the .ini or LMS_SECRET_KEY)")
 
-    monkeypatch.setenv("LMS_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("LMS_SECRET_KEY", "lms-secret-from-the-environment-32-bytes")
     monkeypatch.setenv("LMS_JWT_SECRET_KEY", "jwt-from-the-environment-32-bytes-long")
     monkeypatch.setenv("LMS_SQLALCHEMY_URL", "sqlite:///" + str(tmp_path / "prod.sqlite"))
     environment = cli.Environment(ini)
     try:
-        assert environment.settings["lms.secret_key"] == "from-the-environment"
+        assert environment.settings["lms.secret_key"] == "lms-secret-from-the-environment-32-bytes"
         assert environment.registry["lms.celery"].conf.task_always_eager is False
     finally:
         environment.close()

@@ -92,7 +92,7 @@ def count(db, model):
 
 # -- create_application ------------------------------------------------------------
 
-def test_create_application_hashes_the_secret(db, service_user):
+def test_create_application_hashes_the_secret(app, db, service_user):
     application, secret = create_application(db, name="svc app", user=service_user,
                                              grant_type="client-credentials")
     db.commit()
@@ -100,8 +100,9 @@ def test_create_application_hashes_the_secret(db, service_user):
     stored = db.get(OAuthApplication, application.id)
     assert secret not in stored.client_secret_hash
     assert stored.client_secret_hash.startswith("sha256$")
-    assert verify_client_secret(secret, stored.client_secret_hash)
-    assert not verify_client_secret(secret + "x", stored.client_secret_hash)
+    passwords = app.registry["lms.passwords"]
+    assert verify_client_secret(passwords, secret, stored.client_secret_hash)
+    assert not verify_client_secret(passwords, secret + "x", stored.client_secret_hash)
     assert stored.allowed_scopes == ["read", "write", "email", "profile", "user_id"]
     assert (stored.client_type, stored.grant_type, stored.user_id) == (
         "confidential", "client-credentials", service_user.id)

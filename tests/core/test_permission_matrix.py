@@ -102,7 +102,7 @@ def test_a_wrong_answer_class_fails(add_plugins, app_factory, engine):
     with pytest.raises(pytest.fail.Exception) as failure:
         check_operation(("unrowed.thing", "GET"), settings, app_factory, engine)
     assert str(failure.value).splitlines()[1:] == [
-        '  anonymous: expected ok, got 401 Unauthorized "{\\"detail\\": \\"Authentication '
+        '  anonymous: expected ok, got 401 Unauthorized "{\\"detail\\":\\"Authentication '
         'credentials were not provided.\\"}"']
 
 

@@ -113,7 +113,7 @@ def test_cors_for_configured_origin(app_factory, add_plugins):
         "Origin": "http://apps.example.com", "Access-Control-Request-Method": "POST"})
     assert response.headers["Access-Control-Allow-Origin"] == "http://apps.example.com"
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
-    assert "X-CSRFToken" in response.headers["Access-Control-Allow-Headers"]
+    assert "x-csrftoken" in response.headers["Access-Control-Allow-Headers"]
     response = app.get("/api/fake/v1/standard/", headers={"Origin": "http://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in response.headers
 

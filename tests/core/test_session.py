@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from lms import auth
 from lms.models import LoginFailure, LoginSession, OAuthApplication, ThrottleHit, User
-from lms.passwords import verify_password
-from lms.testing import create_user, jwt_headers
+from lms.testing import create_user, jwt_headers, verify_password
 from lms.timeutil import utcnow
 
 V1 = "/api/user/v1/account/login_session/"
@@ -615,7 +614,7 @@ def test_cors_headers_on_login_refresh_and_csrf(make_app, db, alice):
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "X-CSRFToken"}))
     assert preflight.headers["Access-Control-Allow-Origin"] == MFE
-    assert "X-CSRFToken" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "x-csrftoken" in preflight.headers["Access-Control-Allow-Headers"]
     token = app.get("/csrf/api/v1/token", headers=origin)
     assert token.headers["Access-Control-Allow-Credentials"] == "true"
     response = app.post(V2, {"email_or_username": "alice", "password": "s3cret-pass"},

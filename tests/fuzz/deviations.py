@@ -2,8 +2,9 @@
 
 Everything not listed is held to the full checks, so a new operation is checked
 without wiring, and every entry here is a reviewed decision. Keys are
-``(route name, method)`` for the hostile-body corpus and ``(METHOD, upstream
-path)`` for the upstream contract.
+``(route name, method)`` for the hostile-body corpus (an alias, ``Service.alias``,
+shares its target's entries) and ``(METHOD, upstream path)`` for the upstream
+contract.
 """
 
 # -- hostile-body corpus (test_hostile_bodies.py) ----------------------------------
@@ -27,8 +28,6 @@ ANSWERS_ANY_BODY = {
     ("accounts.password_reset_token_validate", "POST"):
         "password_reset_token_validate reads request.POST['token']: any other body is "
         "no token, answered {\"is_valid\": false}.",
-    ("accounts.password_reset_token_validate_legacy", "POST"):
-        "the legacy alias of password_reset_token_validate.",
     ("accounts.password_reset_api", "POST"):
         "LogistrationPasswordResetView checks the token in the path first: an invalid "
         "one is a 200 {\"reset_status\": false, \"token_invalid\": true}.",
@@ -42,6 +41,13 @@ ANSWERS_ANY_BODY = {
     ("accounts.preference_detail", "DELETE"): "PreferencesDetailView.delete reads no body.",
     ("accounts.name_change_confirm", "POST"):
         "NameChangeView.confirm reads no body: it confirms the pending name change.",
+    ("lms.set_language", "POST"):
+        "Django's set_language reads request.POST (empty for any body that is not a form) "
+        "and redirects; only a known `language` sets the cookie, nothing is stored.",
+    ("lms.tracking_event", "POST"):
+        "track.views.user_track reads request.POST (empty for any body that is not a "
+        "form) and answers 'success': it logs an 'unknown' event, in the tracking log, "
+        "not the database.",
 }
 
 # Change rows whatever the body (a DELETE whose view reads none): counts not compared.
@@ -97,6 +103,8 @@ CSRF_PAGE = ("a Django (not DRF) view upstream: CsrfViewMiddleware refuses a wri
 OWN = {
     ("POST", "/account/password"): {"json_error_body": CSRF_PAGE},
     ("POST", "/logout"): {"json_error_body": CSRF_PAGE},
+    ("POST", "/event"): {"json_error_body": CSRF_PAGE},
+    ("POST", "/i18n/setlang/"): {"json_error_body": CSRF_PAGE},
     ("POST", "/password_reset_confirm/{uidb36}-{token}/"): {"json_error_body": CSRF_PAGE},
 }
 

@@ -16,7 +16,7 @@ import string
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from lms import permissions
 from lms.auth import DEFAULT_AUTH, STANDARD_AUTH
@@ -30,7 +30,7 @@ from lms.routing import USERNAME
 from lms.service import Service
 from lms.throttle import hit
 from lms.timeutil import utcnow
-from lms.users import get_by_username
+from lms.users import equal_ignoring_case, get_by_username
 from plugins.accounts import api
 from plugins.accounts import openapi_schemas as doc
 from plugins.accounts.config import accounts_config
@@ -248,7 +248,7 @@ def valid_email(value):
 
 def email_in_use_or_retired(request, email):
     db = request.dbsession
-    if db.scalar(select(User.id).where(func.lower(User.email) == email.lower()).limit(1)):
+    if db.scalar(select(User.id).where(equal_ignoring_case(User.email, email)).limit(1)):
         return True
     return api.is_email_retired(db, request.registry.settings, email)
 

@@ -3,21 +3,27 @@
 One view behind both paths (upstream MFEContextView): the platform name, the
 third-party login providers of ``accounts.third_party_auth_providers`` (with
 their login/register URLs carrying ``next``), and the country code (always
-null: no GeoIP database). Dynamic registration fields
-(ENABLE_DYNAMIC_REGISTRATION_FIELDS) are off, so ``registrationFields`` and
-``optionalFields`` keep upstream's empty shapes. Anonymous callers are
-limited per IP (``accounts.logistration_api_rate``, 429).
+null: no GeoIP database). With ``accounts.enable_dynamic_registration_fields``
+(ENABLE_DYNAMIC_REGISTRATION_FIELDS) the register page also gets the required
+extra fields (``registrationFields``) and the optional ones (``optionalFields``
+with the ``extended_profile`` names), the welcome page only the optional ones;
+otherwise both keep upstream's empty shapes. The fields come from the same
+policies as the registration form description and registration itself
+(:meth:`plugins.accounts.config.RegistrationConfig.field_policies`). Anonymous
+callers are limited per IP (``accounts.logistration_api_rate``, 429).
 
 Query: ``next`` (kept only when safe, else ``/dashboard``), ``tpa_hint``
 (shows that provider even when it is hidden), ``is_register_page`` and
-``is_welcome_page`` (no effect without dynamic fields).
+``is_welcome_page`` (any non-empty value; the welcome page wins, and gets
+``welcomePageRedirectUrl`` when ``next`` was kept).
 """
 import colander
 
 from lms import auth, throttle
 from lms.service import Service
 from plugins.accounts import openapi_schemas as doc
-from plugins.accounts.config import get_config
+from plugins.accounts.config import accounts_config, get_config
+from plugins.accounts.forms import authn_mfe_fields
 from plugins.accounts.redirects import next_url_for_login_page
 from plugins.accounts.tpa_context import third_party_auth_context
 
@@ -53,8 +59,22 @@ def get_mfe_context(request):
     """What the authn MFE needs to draw its pages (third-party auth providers, fields)."""
     query = request.validated
     redirect_to = next_url_for_login_page(request, request.GET)
+    context = third_party_auth_context(request, redirect_to, query["tpa_hint"])
+    required, optional = {}, {}
+    config = accounts_config(request.registry)
+    extended_profile = config.account.extended_profile_fields
+    if config.registration.dynamic_registration_fields:
+        if query["is_welcome_page"]:
+            context["welcomePageRedirectUrl"] = (redirect_to if redirect_to == query["next"]
+                                                 else None)
+            optional = authn_mfe_fields(config.registration, extended_profile, "optional")
+        elif query["is_register_page"]:
+            required = authn_mfe_fields(config.registration, extended_profile, "required")
+            optional = authn_mfe_fields(config.registration, extended_profile, "optional")
     return {
-        "contextData": third_party_auth_context(request, redirect_to, query["tpa_hint"]),
-        "registrationFields": {"fields": {}},
-        "optionalFields": {"fields": {}, "extended_profile": []},
+        "contextData": context,
+        "registrationFields": {"fields": required},
+        # The extended profile names come only with optional fields, as upstream.
+        "optionalFields": {"fields": optional,
+                           "extended_profile": list(extended_profile) if optional else []},
     }

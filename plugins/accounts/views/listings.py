@@ -1,14 +1,18 @@
 """Legacy server-to-server user listings (upstream ``user_api.views``).
 
 ``users/``, ``users/{id}/``, ``user_prefs/``, ``user_prefs/{id}/`` and
-``preferences/{pref_key}/users/`` are for services holding the deprecated
+``preferences/{pref_key}/users/``, under ``/api/user/v1/`` and upstream's legacy
+``/user_api/v1/`` alike, are for services holding the deprecated
 ``X-Edx-Api-Key`` (``lms.edx_api_key``): upstream's only permission is
 ``ApiKeyHeaderPermission``, so staff without the key are refused and an
 anonymous caller with the key is served. Lists use ``DefaultPagination``
 (ordered by id: upstream leaves the order to the database).
 
 A user is ``{"id", "url", "email", "name", "username", "preferences"}``; a
-preference is ``{"user": <user>, "key", "value", "url"}``. ``user_prefs``
+preference is ``{"user": <user>, "key", "value", "url"}``. The ``url`` is the
+legacy one under both mounts: upstream includes the same DRF router in both, and
+Django's ``reverse`` of a name defined twice gives the pattern included last
+(``user_api.legacy_urls``, after ``api/user/`` in ``lms/urls.py``). ``user_prefs``
 filters on ``?key=`` and ``?user=<id>`` (django-filter: an id that is no user
 is a 400), on the detail route too, as upstream's filter backend does.
 """
@@ -25,6 +29,7 @@ from plugins.accounts.models import UserPreference
 
 USERS = "/api/user/v1/users/"
 USER_PREFS = "/api/user/v1/user_prefs/"
+LEGACY = "/user_api/v1/"
 MAX_ROW_ID = 2**31 - 1
 INVALID_CHOICE = "Select a valid choice. That choice is not one of the available choices."
 
@@ -61,7 +66,7 @@ def preferences_by_user(db, user_ids):
 def serialize_user(request, user, preferences):
     return {
         "id": user.id,
-        "url": f"{request.application_url}{USERS}{user.id}/",
+        "url": f"{request.application_url}{LEGACY}users/{user.id}/",
         "email": user.email,
         "name": user.name,
         "username": user.username,
@@ -81,7 +86,7 @@ def serialize_preferences(request, rows):
         "user": serialize_user(request, user, preferences[user.id]),
         "key": preference.key,
         "value": preference.value,
-        "url": f"{request.application_url}{USER_PREFS}{preference.id}/",
+        "url": f"{request.application_url}{LEGACY}user_prefs/{preference.id}/",
     } for preference, user in rows]
 
 
@@ -125,8 +130,10 @@ def preference_rows():
                            404: "Invalid page."})
 def get_users(request):
     """Every user with their preferences (server-to-server, `X-Edx-Api-Key`)."""
-    return pagination.page_number(request, select(User).order_by(User.id),
-                                  lambda rows: serialize_users(request, [row[0] for row in rows]))
+    return pagination.page_number(
+        request, select(User.id).order_by(User.id),
+        lambda rows: serialize_users(request, [row[0] for row in rows]),
+        rows=lambda page: select(User).where(User.id.in_(page)).order_by(User.id))
 
 
 @user_detail.get(validators=(require_api_key,),
@@ -147,9 +154,10 @@ def get_user(request):
                                 403: "No API key.", 404: "Invalid page."})
 def get_user_prefs(request):
     """Every stored preference (server-to-server, `X-Edx-Api-Key`)."""
-    stmt = filtered_preferences(request, preference_rows())
-    return pagination.page_number(request, stmt,
-                                  lambda rows: serialize_preferences(request, rows))
+    keys = filtered_preferences(request, select(UserPreference.id).order_by(UserPreference.id))
+    return pagination.page_number(
+        request, keys, lambda rows: serialize_preferences(request, rows),
+        rows=lambda page: preference_rows().where(UserPreference.id.in_(page)))
 
 
 @user_pref_detail.get(validators=(require_api_key,),
@@ -172,7 +180,23 @@ def get_user_pref(request):
                                  404: "Invalid page."})
 def get_preference_users(request):
     """The users who set one preference (server-to-server, `X-Edx-Api-Key`)."""
-    stmt = (select(User).join(UserPreference, UserPreference.user_id == User.id)
-            .where(UserPreference.key == request.matchdict["pref_key"]).order_by(User.id))
-    return pagination.page_number(request, stmt,
-                                  lambda rows: serialize_users(request, [row[0] for row in rows]))
+    # A user holds a key at most once: the key's user ids are the list.
+    keys = (select(UserPreference.user_id)
+            .where(UserPreference.key == request.matchdict["pref_key"])
+            .order_by(UserPreference.user_id))
+    return pagination.page_number(
+        request, keys, lambda rows: serialize_users(request, [row[0] for row in rows]),
+        rows=lambda page: select(User).where(User.id.in_(page)).order_by(User.id))
+
+
+# -- upstream's legacy mount (the same views) ---------------------------------------------------
+
+users_list_legacy = users_list.alias("accounts.users_legacy", LEGACY + "users/")
+user_detail_legacy = user_detail.alias("accounts.user_legacy", LEGACY + "users/{id}/")
+user_prefs_list_legacy = user_prefs_list.alias("accounts.user_prefs_legacy",
+                                               LEGACY + "user_prefs/")
+user_pref_detail_legacy = user_pref_detail.alias("accounts.user_pref_legacy",
+                                                 LEGACY + "user_prefs/{id}/")
+preference_users_legacy = preference_users.alias(
+    "accounts.preference_users_legacy",
+    LEGACY + "preferences/{pref_key:[-_a-zA-Z0-9]+}/users/")

@@ -10,11 +10,12 @@ from html import escape
 
 import venusian
 from pyramid.response import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lms.mail import send_mail
 from lms.models import User
 from lms.timeutil import utcnow
+from lms.users import equal_ignoring_case
 from plugins.accounts import api
 from plugins.accounts.models import PendingEmailChange
 
@@ -43,7 +44,7 @@ def confirm_email_change(request):
                     "This e-mail key is not valid. Please check the link and try again.")
     user = db.get(User, pending.user_id)
     new_email = pending.new_email
-    if db.scalar(select(User.id).where(func.lower(User.email) == new_email.lower(),
+    if db.scalar(select(User.id).where(equal_ignoring_case(User.email, new_email),
                                        User.id != user.id).limit(1)):
         return page("E-mail address already in use",
                     "An account with this e-mail already exists.")

@@ -15,9 +15,10 @@ and revoke those accounts' OAuth tokens, as upstream does.
 Using the link:
 
 - ``GET /api/user/v1/account/password_reset/``: the request form description;
-- ``POST /api/user/v1/account/password_reset/token/validate/`` (and the legacy
-  ``/user_api/v1/...`` path the authn MFE calls): ``{"is_valid": bool}``; a
-  valid token activates an inactive account;
+- ``POST /api/user/v1/account/password_reset/token/validate/``:
+  ``{"is_valid": bool}``; a valid token activates an inactive account;
+- both also at upstream's legacy ``/user_api/v1/...`` paths (the authn MFE calls
+  the legacy token validation);
 - ``POST /password/reset/<uidb36>-<token>/`` (the authn MFE's reset call):
   ``new_password1``/``new_password2`` -> ``{"reset_status", "err_msg"}`` or
   ``{"reset_status": false, "token_invalid": true}``;
@@ -78,11 +79,6 @@ token_validate = Service(
     "accounts.password_reset_token_validate",
     "/api/user/v1/account/password_reset/token/validate/",
     auth=auth.DEFAULT_AUTH, anonymous=True, description="Is this password reset token valid?")
-token_validate_legacy = Service(
-    "accounts.password_reset_token_validate_legacy",
-    "/user_api/v1/account/password_reset/token/validate/",
-    auth=auth.DEFAULT_AUTH, anonymous=True,
-    description="Legacy path of the token validation (called by the authn MFE).")
 reset_api = Service("accounts.password_reset_api", f"/password/reset/{RESET_TOKEN_PATH}/",
                     auth=auth.DEFAULT_AUTH, anonymous=True,
                     description="Set a new password with a reset token (authn MFE).")
@@ -131,11 +127,6 @@ def get_password_reset_form(request):
                                                    "password_reset_token_validate"),),
                      body=doc.TOKEN_BODY,
                      responses={200: doc.TOKEN_VALID, 429: "Throttled (anonymous callers)."})
-@token_validate_legacy.post(validators=(
-    anonymous_throttle("accounts.password_reset_token_validate",
-                       "password_reset_token_validate"),),
-    body=doc.TOKEN_BODY,
-    responses={200: doc.TOKEN_VALID, 429: "Throttled (anonymous callers)."})
 def post_validate_token(request):
     """Whether a password reset token (`uidb36-token`) is still valid."""
     token = data_fields(request).get("token")
@@ -349,3 +340,12 @@ def get_reset_complete(request):
                      "<h1>Password reset complete</h1><p>Your password has been set. You may "
                      f"go ahead and <a href=\"{escape(config.base_url)}/login\">sign in</a> "
                      "now.</p>")
+
+
+# -- upstream's legacy paths (the same views) ---------------------------------------------------
+
+reset_form_legacy = reset_form.alias(
+    "accounts.password_reset_form_legacy", "/user_api/v1/account/password_reset/")
+token_validate_legacy = token_validate.alias(
+    "accounts.password_reset_token_validate_legacy",
+    "/user_api/v1/account/password_reset/token/validate/")

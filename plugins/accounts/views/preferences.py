@@ -11,6 +11,8 @@
 - ``preferences/time_zones/``: pytz's common time zones, optionally those of
   one country (``?country_code=``, ISO 3166-1 alpha-2 from pycountry).
 
+These two are also served at upstream's legacy ``/user_api/v1/preferences/...``.
+
 Value rules (upstream ``validate_user_preference_serializer``), in this order:
 the value is stringified as Python does (``true`` -> ``"True"``); blank is an
 error; the key must be 1-255 characters with at least one of ``[-_a-zA-Z0-9]``
@@ -369,3 +371,11 @@ def get_time_zones(request):
     entries = [{"time_zone": name, "description": display_time_zone(name, now)}
                for name in country_time_zone_names(request.GET.get("country_code"))]
     return sorted(entries, key=lambda entry: entry["description"])
+
+
+# -- upstream's legacy paths (the same views) ---------------------------------------------------
+
+email_opt_in_legacy = email_opt_in.alias("accounts.preferences_email_opt_in_legacy",
+                                         "/user_api/v1/preferences/email_opt_in/")
+time_zones_legacy = time_zones.alias("accounts.preferences_time_zones_legacy",
+                                     "/user_api/v1/preferences/time_zones/")

@@ -3,8 +3,8 @@
 - ``GET/POST /api/user/v1/account/registration/`` and ``/api/user/v2/...``: the
   form description (sets the CSRF cookie), and account creation from
   form-encoded fields (CSRF-exempt; a JSON body reads as empty, as upstream);
-  account creation is also served at upstream's legacy paths
-  ``POST /user_api/v1/account/registration/`` (v1) and ``POST /create_account``;
+  both are also served at upstream's legacy paths ``/user_api/v1/...`` (v1),
+  ``/user_api/v2/...`` and ``/create_account`` (v2: no ``v1`` in the path);
 - ``POST /api/user/v1/validation/registration``: per-field decisions, nothing
   created (JSON or form body);
 - ``POST /api/send_account_activation_email``: re-send the activation mail
@@ -62,15 +62,6 @@ registration_v2 = Service("accounts.registration_v2", "/api/user/v2/account/regi
                           auth=auth.NO_AUTH, anonymous=True,
                           description="Registration form and account creation (v2: "
                                       "confirm_email).")
-# Legacy paths upstream still routes to the same RegistrationView (POST is what old
-# clients call): /user_api/v1/... is the v1 API, /create_account the current one.
-registration_legacy_v1 = Service(
-    "accounts.registration_legacy_v1", "/user_api/v1/account/registration/",
-    auth=auth.NO_AUTH, anonymous=True,
-    description="Account creation (legacy path of the v1 registration API).")
-create_account_legacy = Service(
-    "accounts.create_account", "/create_account", auth=auth.NO_AUTH, anonymous=True,
-    description="Account creation (legacy path of the registration API).")
 registration_validation = Service(
     "accounts.registration_validation", "/api/user/v1/validation/registration",
     auth=auth.NO_AUTH, anonymous=True, description="Registration field validation.")
@@ -131,6 +122,8 @@ def duplicate_error(request, data):
     registry = request.registry
     db = request.dbsession
     email, username = data.get("email"), data.get("username")
+    if email is not None:
+        email = email.strip()  # the address the form cleans and stores
     body, error_code = {}, "duplicate"
     if email is not None and email_exists_or_retired(db, registry, email):
         error_code += "-email"
@@ -151,13 +144,6 @@ def duplicate_error(request, data):
 @registration_v2.post(validators=(form_fields_validator,), body=doc.REGISTRATION_BODY,
                       responses={200: doc.REGISTERED, 403: "Throttled (forbidden-request).",
                                  409: "The email or username is taken."})
-@registration_legacy_v1.post(validators=(form_fields_validator,), body=doc.REGISTRATION_BODY,
-                             responses={200: doc.REGISTERED,
-                                        403: "Throttled (forbidden-request).",
-                                        409: "The email or username is taken."})
-@create_account_legacy.post(validators=(form_fields_validator,), body=doc.REGISTRATION_BODY,
-                            responses={200: doc.REGISTERED, 403: "Throttled (forbidden-request).",
-                                       409: "The email or username is taken."})
 def post_registration(request):
     """Create an account and log it in (form fields, as the authn MFE posts them)."""
     config = get_config(request.registry)
@@ -176,10 +162,7 @@ def post_registration(request):
         raise registration_error(400, {"country": [message]}, "invalid-country")
     form = clean_registration(request, data, api_version(request))
     if not form.is_valid:
-        # A concurrent registration may have committed this address since the
-        # duplicate check: that is a conflict (409), not a bad form.
-        conflict = duplicate_error(request, data) if "email" in form.errors else None
-        raise conflict or registration_error(400, form.errors, "validation-error")
+        raise registration_error(400, form.errors, "validation-error")
     try:
         user, registration = create_account(request, form, data)
     except AccountConflict as conflict:
@@ -285,3 +268,13 @@ def get_activate(request):
             + (f"<p>{escape(text)}</p>" if text else "")
             + f"<p><a href=\"{escape(link)}\">Continue to {escape(config.platform_name)}</a></p>")
     return html_page(title, body)
+
+
+# -- upstream's legacy paths (the same RegistrationView) ---------------------------------------
+
+registration_legacy_v1 = registration_v1.alias(
+    "accounts.registration_legacy_v1", "/user_api/v1/account/registration/")
+registration_legacy_v2 = registration_v2.alias(
+    "accounts.registration_legacy_v2", "/user_api/v2/account/registration/")
+create_account_legacy = registration_v2.alias("accounts.create_account",
+                                              "/create_account")

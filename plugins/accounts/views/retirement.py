@@ -36,7 +36,7 @@ from lms.auth import (
 from lms.errors import APIError
 from lms.mail import send_mail
 from lms.models import User
-from lms.passwords import verify_password
+from lms.passwords import check_password
 from lms.request import form_fields, request_data
 from lms.responses import empty, no_content
 from lms.routing import USERNAME
@@ -247,8 +247,7 @@ def post_deactivate_logout(request):
     password = form_fields(request).get("password")
     if not isinstance(password, str):
         raise bare(400, "Could not verify user password: 'password'")
-    ok, _ = verify_password(unicodedata.normalize("NFKC", password), user.password)
-    if not ok:
+    if not check_password(request, user, unicodedata.normalize("NFKC", password)):
         if policy.enabled:
             policy.increment(user)
         # Returned, not raised: the failure must count (committed).

@@ -290,24 +290,27 @@ def get_user_mapping(request):
     provider = get_provider(request.registry, provider_id)
     if provider is None:
         raise detail(404, "Not found.")
-    stmt = (select(SocialAuthLink, User.username).join(User, User.id == SocialAuthLink.user_id)
-            .where(SocialAuthLink.provider == provider.backend_name)
+    # Paged on the links' ids alone (index provider, id), then joined to usernames.
+    keys = (select(SocialAuthLink.id).where(SocialAuthLink.provider == provider.backend_name)
             .order_by(SocialAuthLink.id))
     if provider.uid_prefix:
-        stmt = stmt.where(SocialAuthLink.uid.startswith(provider.uid_prefix, autoescape=True))
+        keys = keys.where(SocialAuthLink.uid.startswith(provider.uid_prefix, autoescape=True))
     conditions = []
     usernames = comma_values(request, "username")
     if usernames:
-        conditions.append(one_of(User.username, usernames))
+        conditions.append(SocialAuthLink.user_id.in_(
+            select(User.id).where(one_of(User.username, usernames))))
     remote_ids = comma_values(request, "remote_id")
     if remote_ids:
         conditions.append(one_of(SocialAuthLink.uid, [provider.uid(rid) for rid in remote_ids]))
     if conditions:
-        stmt = stmt.where(or_(*conditions))
+        keys = keys.where(or_(*conditions))
     field_name = request.GET.get("remote_id_field_name")
-    return pagination.page_number(request, stmt, lambda rows: [
+    return pagination.page_number(request, keys, lambda rows: [
         {"username": username, "remote_id": mapping_remote_id(provider, link, field_name)}
-        for link, username in rows])
+        for link, username in rows], rows=lambda page_keys: (
+            select(SocialAuthLink, User.username).join(User, User.id == SocialAuthLink.user_id)
+            .where(SocialAuthLink.id.in_(page_keys)).order_by(SocialAuthLink.id)))
 
 
 # -- users/ and users/{username} ------------------------------------------------------------

@@ -187,30 +187,30 @@ def test_v2_inactive_account_shows_its_email_once_the_password_is_verified(app, 
 
 # -- defect 5: every branch costs one hash verification --------------------------------------
 
-class CountingHasher(PasswordHasher):
-    """The tests' fast argon2 parameters, counting real verifications."""
+class VerificationCounter:
+    """Counts the real argon2 verifications of every app's hasher."""
 
-    def __init__(self):
-        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+    def __init__(self, monkeypatch):
         self.verifications = 0
+        original = PasswordHasher.verify
 
-    def verify(self, hash, password):  # noqa: A002 (argon2's parameter name)
-        try:
-            result = super().verify(hash, password)
-        except InvalidHashError:
-            raise  # refused before any hashing: costs nothing
-        except VerificationError:
+        def verify(hasher, hash, password):  # noqa: A002 (argon2's parameter name)
+            try:
+                result = original(hasher, hash, password)
+            except InvalidHashError:
+                raise  # refused before any hashing: costs nothing
+            except VerificationError:
+                self.verifications += 1
+                raise
             self.verifications += 1
-            raise
-        self.verifications += 1
-        return result
+            return result
+
+        monkeypatch.setattr(PasswordHasher, "verify", verify)
 
 
 @pytest.fixture
 def hasher(monkeypatch):
-    counting = CountingHasher()
-    monkeypatch.setattr(passwords, "_hasher", counting)
-    return counting
+    return VerificationCounter(monkeypatch)
 
 
 @pytest.fixture
@@ -272,8 +272,11 @@ def test_throttled_attempts_cost_one_verification(make_app, db, accounts, hasher
     assert hasher.verifications == 1
 
 
+CHEAP_PASSWORDS = passwords.Passwords(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 def test_verify_password_burns_a_check_for_unusable_hashes(hasher):
     for encoded in (None, "", passwords.make_unusable(), "argon2$garbage", "pbkdf2_sha256$x"):
         hasher.verifications = 0
-        assert passwords.verify_password("anything", encoded) == (False, False)
+        assert CHEAP_PASSWORDS.verify("anything", encoded) == (False, False)
         assert hasher.verifications == 1

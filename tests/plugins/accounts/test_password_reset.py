@@ -9,8 +9,7 @@ from sqlalchemy import select
 from lms import auth
 from lms.models import LoginFailure, LoginSession, OAuthAccessToken, User
 from lms.oauth import create_application
-from lms.passwords import verify_password
-from lms.testing import create_user, jwt_headers
+from lms.testing import create_user, jwt_headers, verify_password
 from lms.timeutil import utcnow
 from plugins.accounts.models import UserRetirementRequest
 from plugins.accounts.config import get_config

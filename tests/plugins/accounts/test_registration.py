@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from lms.errors import NOT_AUTHENTICATED
 from lms.models import LoginSession, User
-from lms.passwords import verify_password
-from lms.testing import create_user, jwt_headers
+from lms.testing import create_user, jwt_headers, verify_password
 from lms.timeutil import utcnow
 from plugins.accounts import api
 from plugins.accounts.models import Registration, UserPreference, UserProfile, UserTour

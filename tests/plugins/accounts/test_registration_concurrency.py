@@ -67,7 +67,7 @@ def test_parallel_registrations_create_one_account(app, db, live_server):
 def test_simultaneous_inserts_are_decided_by_the_unique_constraints(app, db, live_server,
                                                                    monkeypatch):
     """Both requests pass every check, then insert at the same moment."""
-    from plugins.accounts import creation, validation
+    from plugins.accounts import creation
     from plugins.accounts.views import registration as views
 
     both_checked = threading.Barrier(2)
@@ -78,8 +78,6 @@ def test_simultaneous_inserts_are_decided_by_the_unique_constraints(app, db, liv
         return original_create_user(*args, **kwargs)
 
     monkeypatch.setattr(views, "duplicate_error", lambda request, data: None)
-    monkeypatch.setattr(validation, "email_exists_or_retired",
-                        lambda db, registry, email: False)
     monkeypatch.setattr(creation, "create_user", create_user_together)
     responses = race(live_server, form("photo"))
     assert_one_winner(db, responses, "photo")

@@ -18,8 +18,8 @@ from lms.models import (
     User,
 )
 from lms.oauth import create_application
-from lms.passwords import is_usable, verify_password
-from lms.testing import create_user, jwt_headers
+from lms.passwords import is_usable
+from lms.testing import create_user, jwt_headers, verify_password
 from lms.timeutil import utcnow
 from plugins.accounts import api, images, retirement
 from plugins.accounts.models import (

@@ -148,13 +148,28 @@ def test_import_course_is_listed(run_cli):
 
 
 def test_bootstrap_imports_the_sample_course_once(run_cli, query):
-    first = run_cli("bootstrap")
+    first = run_cli("bootstrap", "--sample-course")
     assert first.exit_code == 0, first.output
     assert (f"courses: imported the sample course {SAMPLE_KEY} (22 blocks)"
             in first.output.splitlines())
     [(version,)] = query(select(Course.version))
-    second = run_cli("bootstrap")
+    second = run_cli("bootstrap", "--sample-course")
     assert second.exit_code == 0, second.output
     assert "courses: imported" not in second.output
     assert query(select(Course.course_key, Course.version)) == [(SAMPLE_KEY, version)]
     assert query(select(func.count(Block.id))) == [(22,)]
+
+
+def test_bootstrap_imports_the_sample_course_only_when_asked(write_cli_ini, run_cli, query):
+    plain = run_cli("bootstrap")  # lms.bootstrap_sample_course defaults to false
+    assert plain.exit_code == 0, plain.output
+    assert "courses: imported" not in plain.output
+    assert query(select(Course.course_key)) == []
+    ini = write_cli_ini("lms.bootstrap_sample_course = true", name="sample.ini")
+    refused = run_cli("bootstrap", "--no-sample-course", ini=ini)
+    assert "courses: imported" not in refused.output
+    assert query(select(Course.course_key)) == []
+    by_setting = run_cli("bootstrap", ini=ini)
+    assert by_setting.exit_code == 0, by_setting.output
+    assert f"courses: imported the sample course {SAMPLE_KEY} (22 blocks)" in by_setting.output
+    assert query(select(Course.course_key)) == [(SAMPLE_KEY,)]
