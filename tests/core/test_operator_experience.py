@@ -126,7 +126,11 @@ def test_serve_prints_the_address_when_logging_hides_it(run_cli, no_logging_setu
 def test_make_run_passes_port_and_host_to_serve():
     if not shutil.which("make"):
         pytest.skip("make is not installed")
-    run = subprocess.run(["make", "-n", "run", "PORT=18123", "HOST=0.0.0.0"], cwd=REPO_ROOT,
+    # Under `make test` the parent make's flags would print "Entering directory" lines.
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    run = subprocess.run(["make", "--no-print-directory", "-n", "run", "PORT=18123",
+                          "HOST=0.0.0.0"], cwd=REPO_ROOT, env=env,
                          capture_output=True, text=True, check=True)
     lines = run.stdout.strip().splitlines()
     assert lines[-2:] == [
@@ -134,8 +138,8 @@ def test_make_run_passes_port_and_host_to_serve():
         ".venv/bin/lms --ini development.ini bootstrap",
         'LMS_BASE_URL="${LMS_BASE_URL:-http://127.0.0.1:18123}" '
         ".venv/bin/lms --ini development.ini serve --host '0.0.0.0' --port '18123'"]
-    plain = subprocess.run(["make", "-n", "run"], cwd=REPO_ROOT, capture_output=True,
-                           text=True, check=True)
+    plain = subprocess.run(["make", "--no-print-directory", "-n", "run"], cwd=REPO_ROOT,
+                           env=env, capture_output=True, text=True, check=True)
     assert plain.stdout.strip().splitlines()[-1].split() == [
         ".venv/bin/lms", "--ini", "development.ini", "serve"]
 
