@@ -22,6 +22,7 @@ CORE_INCLUDES = (
     "lms.pagination",
     "lms.renderers",
     "lms.cors",
+    "lms.request_ids",
     "lms.limits",
     "lms.security",
     "lms.oauth",

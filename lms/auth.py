@@ -186,7 +186,8 @@ def check_csrf(request):
 
     A request is secure when its WSGI scheme is https: the server sets it, and
     only a reverse proxy the server trusts may set it from X-Forwarded-Proto
-    (waitress' ``trusted_proxy`` and ``trusted_proxy_headers``, see production.ini).
+    (waitress' ``trusted_proxy`` and ``trusted_proxy_headers``, see production.ini;
+    gunicorn's ``--forwarded-allow-ips``, see docs/deploy.md).
     The application itself never reads X-Forwarded-Proto.
     """
     if request.method in SAFE_METHODS:

@@ -308,7 +308,9 @@ def worker(environment, celery_args):
     if not any(arg in ("-l", "--loglevel") or arg.startswith("--loglevel=")
                for arg in celery_args):
         argv.append("--loglevel=INFO")
-    environment.registry["lms.celery"].worker_main(argv)
+    from lms.tasks import celery_app
+
+    celery_app(environment.registry).worker_main(argv)
 
 
 # -- database ----------------------------------------------------------------

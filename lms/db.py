@@ -1,5 +1,6 @@
 """Database: declarative base, engine, and the per-request transactional session."""
 import os
+import weakref
 
 import zope.sqlalchemy
 from pyramid.exceptions import ConfigurationError
@@ -41,6 +42,22 @@ def _sqlite_savepoint(connection, name):
         connection.exec_driver_sql("BEGIN")
 
 
+# Engines of this process. A process forked after making one (``gunicorn --preload``,
+# Celery's prefork pool) must not reuse the parent's pooled connections: two processes
+# talking over one socket mix their answers. The child forgets them (without closing
+# them, which would end the parent's too) and opens its own.
+_engines = weakref.WeakSet()
+
+
+def _forget_pooled_connections_in_child():
+    for engine in list(_engines):
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pooled_connections_in_child)
+
+
 def make_engine(settings):
     url = settings.get("sqlalchemy.url")
     try:
@@ -64,6 +81,7 @@ def make_engine(settings):
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_savepoint)
+    _engines.add(engine)
     return engine
 
 

@@ -40,6 +40,9 @@ CORE_DEFAULTS = {
     # The app refuses to start while the database lacks migrations of the core or
     # of an enabled plugin, unless this is true (``lms serve --allow-pending``).
     "lms.allow_pending_migrations": "false",
+    # Take X-Request-ID from the request (well-formed values only) instead of making a
+    # new id: true only when the reverse proxy sets that header itself.
+    "lms.trust_request_id_header": "false",
     # ``lms bootstrap`` lets plugins import their sample content (the courses
     # plugin's sample course); ``--sample-course/--no-sample-course`` overrides.
     "lms.bootstrap_sample_course": "false",

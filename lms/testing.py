@@ -571,3 +571,225 @@ def test_permission_matrix(permission_matrix_operation, permission_matrix_settin
         db.close()
     if failures:
         pytest.fail(f"{method} {route}:\n  " + "\n  ".join(failures), pytrace=False)
+
+
+# -- each plugin alone ------------------------------------------------------------------
+# ``plugin_alone_problems(name, database_url)`` proves a plugin has no hidden coupling:
+# over a fresh database holding only the core's migrations and those of the plugin and
+# its requirements, an app with exactly those plugins enabled serves every operation
+# (parameters from the permission matrix rows, or sample values where an operation has
+# none) to an anonymous caller and to global staff. It returns what went wrong: a 5xx
+# (a table of a plugin it does not require...), an error answered without a JSON body,
+# a world that cannot be built. ``alone_database_url`` gives each call its own database.
+
+ALONE_ROLES = ("anonymous", "global_staff")
+SAMPLE_USAGE_KEY = "block-v1:MatrixX+PM101+2026_T1+type@vertical+block@sample"
+
+
+def with_requirements(installed, name):
+    """``name`` and every plugin it requires, directly or not."""
+    found, pending = [], [name]
+    while pending:
+        current = pending.pop()
+        if current not in found:
+            found.append(current)
+            pending.extend(installed[current].requires)
+    return found
+
+
+@pytest.fixture
+def alone_database_url(request, tmp_path):
+    """``url(label)``: a fresh database for one plugin-alone check: a SQLite file in
+    ``tmp_path``, or a PostgreSQL sibling ``<name>_alone_<label>`` of
+    ``LMS_TEST_DATABASE_URL``, dropped after the test."""
+    shared = os.environ.get("LMS_TEST_DATABASE_URL")
+    created = []
+
+    def url(label):
+        label = re.sub(r"[^a-z0-9_]", "_", label.lower())
+        if not shared:
+            return "sqlite:///" + str(tmp_path / f"alone-{label}.sqlite")
+        parsed = make_url(shared)
+        name = f"{parsed.database}_alone_{label}"[:63]
+        made = parsed.set(database=name).render_as_string(hide_password=False)
+        recreate_postgres_database(made)
+        created.append(made)
+        return made
+
+    yield url
+    for made in created:
+        parsed = make_url(made)
+        admin = make_engine({"sqlalchemy.url": str(parsed.set(database="postgres"))})
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def sample_path_values(template, world):
+    """Plausible values for a path's placeholders, by name, for operations without a
+    matrix row: the world's values, course keys, usage keys, usernames, numeric ids."""
+    from lms.openapi import split_path_template
+
+    values = {}
+    for part in split_path_template(template):
+        if isinstance(part, str):
+            continue
+        name = part[0]
+        if name == "trailing_slash":  # fill_path's default
+            continue
+        if name in world.values:
+            values[name] = world.values[name]
+        elif "usage" in name or "block" in name:
+            values[name] = SAMPLE_USAGE_KEY
+        elif "course" in name:
+            values[name] = world.values["course_key"]
+        elif "user" in name:
+            values[name] = world.values["learner"]
+        elif name in ("id", "pk") or name.endswith(("_id", "_pk")):
+            values[name] = 1
+        else:
+            values[name] = "sample"
+    return values
+
+
+def _empty_existing_tables(engine):
+    """``_truncate`` for a database holding only some plugins' tables."""
+    from sqlalchemy import inspect
+
+    existing = set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            if table.name in existing and not table.info.get("reference_data"):
+                conn.execute(table.delete())
+
+
+class _LoggedErrors:
+    """Collects the messages of exceptions the error views log (the cause of a 500)."""
+
+    def __init__(self):
+        import logging
+
+        self.messages = []
+        self.handler = logging.Handler()
+        self.handler.emit = lambda record: self.messages.append(
+            f"{record.exc_info[0].__name__}: {record.exc_info[1]}".splitlines()[0]
+            if record.exc_info else record.getMessage())
+
+    def __enter__(self):
+        import logging
+
+        logging.getLogger("lms.errors").addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        import logging
+
+        logging.getLogger("lms.errors").removeHandler(self.handler)
+
+
+def _is_json(response):
+    import json
+
+    if "json" not in (response.content_type or ""):
+        return False
+    try:
+        json.loads(response.body)
+    except ValueError:
+        return False
+    return True
+
+
+def _declared_body(declared, response):
+    """Whether the OpenAPI operation ``declared`` (or None) gives this error answer's
+    shape: its status without content (DRF's empty ``Response(status=...)``, a plain
+    text message), or with the answer's media type."""
+    if declared is None:
+        return False
+    found = declared["responses"].get(str(response.status_int))
+    if found is None:
+        return False
+    return "content" not in found or response.content_type in found["content"]
+
+
+def _alone_check(response, row, role, errors, declared):
+    """What is wrong with one answer, or None."""
+    from lms import matrix
+
+    status = response.status_int
+    if status >= 500 and not (status == 503 and row and "unavailable" in row.accepted(role)):
+        cause = f" ({'; '.join(errors)})" if errors else ""
+        return f"{matrix.describe(response)}{cause}"
+    if status >= 400 and not (_is_json(response) or _declared_body(declared, response)):
+        return f"{response.status} neither JSON nor declared: {matrix.describe(response)}"
+    return None
+
+
+def plugin_alone_problems(name, database_url, settings=None):
+    """Every problem of plugin ``name`` served alone (see the section comment)."""
+    import dataclasses
+
+    from lms import matrix, migrate
+    from lms.openapi import build_document, openapi_path
+    from lms.plugins import select
+
+    installed = installed_plugins()
+    names = " ".join(with_requirements(installed, name))
+    migrate_settings = {"sqlalchemy.url": database_url}
+    engine = make_engine(migrate_settings)
+    try:
+        migrate.upgrade(migrate_settings, installed,
+                        select(installed, {"lms.plugins": names}), engine=engine)
+
+        def make_app(overrides):
+            merged = dict(TEST_SETTINGS, **{"sqlalchemy.url": database_url})
+            merged.update(overrides)
+            config = make_config(merged, engine=engine)
+            app = webtest.TestApp(config.make_wsgi_app(),
+                                  extra_environ={"HTTP_HOST": "localhost"})
+            app.registry = config.registry
+            return app
+
+        app, contributed = matrix.app_with_matrix_settings(
+            make_app, dict(settings or {}, **{"lms.plugins": names}))
+        rows = matrix.rows_by_operation(contributed)
+        document = build_document(app.registry)
+        problems = []
+        db = app.registry["lms.dbsession_factory"]()
+        try:
+            owners = {"lms", *names.split()}
+            for route, method in matrix.served_operations(app.registry):
+                if route.split(".")[0] not in owners:
+                    problems.append(f"{method} {route}: served, but not by the core nor "
+                                    f"by {names}")
+                template = matrix.route_template(app.registry, route)
+                auth_classes = matrix.operation_auth_classes(app.registry, route)
+                row = rows.get((route, method))
+                declared = document["paths"].get(openapi_path(template), {}).get(
+                    method.lower())
+                for role in ALONE_ROLES:
+                    db.close()
+                    _empty_existing_tables(engine)
+                    label = f"{method} {template} as {role}"
+                    with _LoggedErrors() as logged:
+                        try:
+                            world = matrix.build_world(app.registry, db, contributed)
+                        except Exception as exc:
+                            problems.append(f"{label}: building the world failed: {exc!r}"
+                                            .splitlines()[0])
+                            db.rollback()
+                            continue
+                        call_row = row or matrix.Row(route, method, {})
+                        if call_row.path is None:
+                            call_row = dataclasses.replace(
+                                call_row, path=lambda w, t=template: sample_path_values(t, w))
+                        response = _matrix_call(app, call_row, world, role, template,
+                                                auth_classes)
+                    db.rollback()
+                    problem = _alone_check(response, row, role, logged.messages, declared)
+                    if problem:
+                        problems.append(f"{label}: {problem}")
+        finally:
+            db.close()
+        return problems
+    finally:
+        engine.dispose()

@@ -67,7 +67,9 @@ def hit(request, scope, ident, rate, now=None):
 
 
 def client_ip(request):
-    return request.client_addr or "unknown"
+    # REMOTE_ADDR, which the server sets (from X-Forwarded-For only for a proxy it
+    # trusts); never WebOb's client_addr, which believes any client's X-Forwarded-For.
+    return request.remote_addr or "unknown"
 
 
 def enforce(request, scope, ident, rate, body=None):

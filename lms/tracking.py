@@ -190,7 +190,7 @@ def build_event(request, event_type, event, *, source, page=None, context=None):
         "context": full_context,
         "username": user.username if user is not None else "",
         "session": _session_id(request, tracker.secret),
-        "ip": request.client_addr or "",
+        "ip": request.remote_addr or "",  # as lms.throttle.client_ip: no X-Forwarded-For
         "agent": _header(request, "User-Agent"),
         "host": urlsplit(request.host_url).hostname or "",
         "referer": _header(request, "Referer"),

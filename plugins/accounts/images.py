@@ -10,8 +10,6 @@ import io
 import os
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
-
 from lms.settings import as_int
 from plugins.accounts.config import accounts_config
 from plugins.accounts.serializers import (
@@ -106,6 +104,9 @@ def decode(settings, image_type, data):
     Returns the first frame, already turned upright by its EXIF orientation.
     Raises :class:`ImageValidationError` with a developer-facing reason.
     """
+    # Pillow is imported by the functions that draw or decode, not at start-up.
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         # Only the header is read here; the pixel budget is checked before decoding.
         image = Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[image_type]])
@@ -137,6 +138,8 @@ def crop_to_square(image):
 
 def render_sizes(image):
     """``{size: jpeg_bytes}`` for every profile-image size."""
+    from PIL import Image
+
     square = crop_to_square(image)
     rendered = {}
     for _, size in PROFILE_IMAGE_SIZES:
@@ -189,6 +192,8 @@ _default_images = {}
 def default_image(size):
     """A neutral silhouette PNG, drawn once per size."""
     if size not in _default_images:
+        from PIL import Image, ImageDraw
+
         scale = 4  # draw large, then downsample for smooth edges
         side = size * scale
         image = Image.new("RGB", (side, side), (222, 226, 230))

@@ -12,7 +12,6 @@ with :func:`drf_errors`.
 import re
 
 import colander
-import pycountry
 
 from lms.schemas import DrfText
 
@@ -25,8 +24,46 @@ NOT_AN_INTEGER = "A valid integer is required."
 # UserProfile choices.
 GENDERS = ("m", "f", "o")
 LEVELS_OF_EDUCATION = ("p", "m", "b", "a", "hs", "jhs", "el", "none", "other")
-COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
-LANGUAGES = frozenset(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+
+
+class LazyCodes:
+    """A set of ISO codes read from pycountry on first use: its data takes megabytes,
+    and only the requests that check a country or a language need it."""
+
+    def __init__(self, load):
+        self._load = load
+        self._codes = None
+
+    @property
+    def codes(self):
+        if self._codes is None:
+            self._codes = frozenset(self._load())
+        return self._codes
+
+    def __contains__(self, code):
+        return code in self.codes
+
+    def __iter__(self):
+        return iter(self.codes)
+
+    def __len__(self):
+        return len(self.codes)
+
+
+def _country_codes():
+    import pycountry
+
+    return (country.alpha_2 for country in pycountry.countries)
+
+
+def _language_codes():
+    import pycountry
+
+    return (lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+
+
+COUNTRIES = LazyCodes(_country_codes)
+LANGUAGES = LazyCodes(_language_codes)
 BIO_MAX_LENGTH = 300
 NAME_MIN_LENGTH = 1
 # settings.SOCIAL_PLATFORMS: platform -> (display name, URL stub)

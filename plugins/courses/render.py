@@ -17,9 +17,8 @@ import re
 import time
 from urllib.parse import quote
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-import nh3
+from functools import cache
+
 from opaque_keys.edx.locator import CourseLocator
 
 from lms.keys import parse_usage_key
@@ -153,19 +152,31 @@ def replace_static_urls(text, course_key):
     return STATIC_URL_RE.sub(replace, text)
 
 
-HTML_TAGS = nh3.ALLOWED_TAGS | {"audio", "video", "source", "track", "section", "label"}
-HTML_ATTRIBUTES = {name: set(values) for name, values in nh3.ALLOWED_ATTRIBUTES.items()}
-HTML_ATTRIBUTES["*"] = {"class", "title", "lang", "dir"}
-HTML_ATTRIBUTES["a"] = HTML_ATTRIBUTES.get("a", set()) | {"target"}
-HTML_ATTRIBUTES["video"] = {"src", "controls", "width", "height", "poster", "preload"}
-HTML_ATTRIBUTES["audio"] = {"src", "controls", "preload"}
-HTML_ATTRIBUTES["source"] = {"src", "type"}
-HTML_ATTRIBUTES["track"] = {"src", "kind", "srclang", "label", "default"}
+# nh3 and defusedxml are imported by the first block rendered, not at start-up.
+
+@cache
+def html_allowed():
+    """``(tags, attributes)`` course HTML keeps: nh3's defaults plus media and a few."""
+    import nh3
+
+    tags = nh3.ALLOWED_TAGS | {"audio", "video", "source", "track", "section", "label"}
+    attributes = {name: set(values) for name, values in nh3.ALLOWED_ATTRIBUTES.items()}
+    attributes["*"] = {"class", "title", "lang", "dir"}
+    attributes["a"] = attributes.get("a", set()) | {"target"}
+    attributes["video"] = {"src", "controls", "width", "height", "poster", "preload"}
+    attributes["audio"] = {"src", "controls", "preload"}
+    attributes["source"] = {"src", "type"}
+    attributes["track"] = {"src", "kind", "srclang", "label", "default"}
+    return tags, attributes
 
 
-def sanitize_html(text, tags=HTML_TAGS, attributes=None):
+def sanitize_html(text, tags=None, attributes=None):
     """Course HTML made safe: no scripts, event handlers, styles or dangerous URLs."""
-    return nh3.clean(text or "", tags=tags, attributes=attributes or HTML_ATTRIBUTES)
+    import nh3
+
+    html_tags, html_attributes = html_allowed()
+    return nh3.clean(text or "", tags=tags or html_tags,
+                     attributes=attributes or html_attributes)
 
 
 def render_html(node, course_key):
@@ -254,18 +265,24 @@ CAPA_HTML_TAGS = frozenset({
     "thead", "tbody", "tr", "td", "th", "caption", "img", "a", "pre", "code", "h1", "h2",
     "h3", "h4", "h5", "h6", "sup", "sub", "blockquote", "center", "section", "small",
 })
-PROBLEM_TAGS = HTML_TAGS | {"input", "select", "option", "textarea", "fieldset", "legend",
-                            "form"}
-PROBLEM_ATTRIBUTES = dict(HTML_ATTRIBUTES)
-PROBLEM_ATTRIBUTES.update({
-    "*": {"class", "title", "lang", "dir", "id"},
-    "input": {"type", "name", "value", "size", "aria-describedby"},
-    "select": {"name"},
-    "option": {"value"},
-    "textarea": {"name", "rows", "cols"},
-    "label": {"for"},
-    "form": set(),
-})
+
+
+@cache
+def problem_allowed():
+    """``(tags, attributes)`` a rendered problem keeps: course HTML's plus its inputs."""
+    html_tags, html_attributes = html_allowed()
+    tags = html_tags | {"input", "select", "option", "textarea", "fieldset", "legend", "form"}
+    attributes = dict(html_attributes)
+    attributes.update({
+        "*": {"class", "title", "lang", "dir", "id"},
+        "input": {"type", "name", "value", "size", "aria-describedby"},
+        "select": {"name"},
+        "option": {"value"},
+        "textarea": {"name", "rows", "cols"},
+        "label": {"for"},
+        "form": set(),
+    })
+    return tags, attributes
 
 
 class _CapaRenderer:
@@ -373,6 +390,9 @@ def render_problem(node):
     key = parse_usage_key(node.usage_key)
     problem_id = key.html_id() if key is not None else node.block_id
     name = html.escape(display_name_with_problem_default(node))
+    import defusedxml
+    import defusedxml.ElementTree as SafeET
+
     try:
         root = SafeET.fromstring(node.data.get("xml") or "<problem/>")
     except (SafeET.ParseError, defusedxml.DefusedXmlException):
@@ -383,7 +403,8 @@ def render_problem(node):
     content = (f'<div class="problem" id="problem_{html.escape(problem_id)}">'
                f'<h3 class="hd hd-3 problem-header">{name}</h3>'
                f'<div class="problem-content">{body}</div></div>')
-    return fragment(nh3.clean(content, tags=PROBLEM_TAGS, attributes=PROBLEM_ATTRIBUTES))
+    tags, attributes = problem_allowed()
+    return fragment(sanitize_html(content, tags=tags, attributes=attributes))
 
 
 def display_name_with_problem_default(node):

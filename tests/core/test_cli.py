@@ -598,7 +598,9 @@ def test_production_ini_takes_secrets_from_the_environment(tmp_path, monkeypatch
     environment = cli.Environment(ini)
     try:
         assert environment.settings["lms.secret_key"] == "lms-secret-from-the-environment-32-bytes"
-        assert environment.registry["lms.celery"].conf.task_always_eager is False
+        from lms.tasks import celery_app
+
+        assert celery_app(environment.registry).conf.task_always_eager is False
     finally:
         environment.close()
 

@@ -2,6 +2,7 @@
 migrations refused at start-up and reported by /heartbeat, the signing-secret
 rule of production, ``lms bootstrap --sample-course`` and the landing page ``GET /``.
 """
+import json
 import os
 import shutil
 import socket
@@ -335,9 +336,10 @@ def test_production_ini_serves_and_logs_its_address(tmp_path, monkeypatch):
     server = subprocess.Popen([lms_command, "--ini", ini, "serve", "--port", str(port)],
                               env=dict(os.environ), stderr=subprocess.PIPE, text=True)
     try:
-        first_line = server.stderr.readline()
-        assert first_line.rstrip().endswith(
-            f"INFO  [lms.cli][MainThread] openlms serving on http://127.0.0.1:{port}")
+        first_line = json.loads(server.stderr.readline())  # production.ini logs JSON
+        assert {key: first_line[key] for key in ("level", "logger", "message", "request_id")} \
+            == {"level": "INFO", "logger": "lms.cli", "request_id": "-",
+                "message": f"openlms serving on http://127.0.0.1:{port}"}
         base = f"http://127.0.0.1:{port}"
         for _ in range(50):
             try:

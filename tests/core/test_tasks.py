@@ -1,7 +1,7 @@
 """Background tasks run only after the request's transaction commits."""
 import pytest
 
-from lms.tasks import celery_config
+from lms.tasks import celery_app, celery_config
 from lms.users import get_by_username
 
 
@@ -31,6 +31,6 @@ def test_celery_settings_are_typed():
 
 
 def test_each_app_has_its_own_celery(app):
-    celery = app.registry["lms.celery"]
+    celery = celery_app(app.registry)
     assert celery.conf.lms_registry is app.registry
     assert "fake.create_marker_user" in celery.tasks

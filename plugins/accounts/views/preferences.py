@@ -43,7 +43,6 @@ named to sort first (``email_opt_in``, ``time_zones`` < ``user_preference*``).
 import re
 from datetime import datetime
 
-import pycountry
 import pytz
 from pyramid.response import Response
 from sqlalchemy import select
@@ -64,6 +63,7 @@ from plugins.accounts import api
 from plugins.accounts import openapi_schemas as doc
 from plugins.accounts.config import accounts_config
 from plugins.accounts.models import UserOrgTag
+from plugins.accounts.schemas import COUNTRIES
 
 BASE = "/api/user/v1/preferences/"
 
@@ -343,7 +343,7 @@ def post_email_opt_in(request):
 
 # -- preferences/time_zones/ --------------------------------------------------------------
 
-COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
+COUNTRY_CODES = COUNTRIES  # ISO 3166-1 alpha-2, read from pycountry on first use
 
 
 def display_time_zone(name, now):

@@ -1,0 +1,116 @@
+"""Start-up cost of a fresh process: resident memory once the app is built, and the
+time from interpreter start to the first answer.
+
+    .venv/bin/python bench/startup.py            # development.ini, scratch SQLite
+    .venv/bin/python bench/startup.py --runs 5 --markdown
+
+It migrates a scratch SQLite database with development.ini's settings (the
+database, mail and tracking paths overridden through the environment), then, for
+each run, starts a new interpreter that builds the app with ``pyramid.paster``
+(as ``lms serve`` and gunicorn do), reads VmRSS from /proc/self/status, serves
+``GET /heartbeat`` in-process (webtest) and reports. Linux only (/proc).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Run in the child: everything after the interpreter is up is timed from
+# time.perf_counter() at the child's first line; the interpreter's own start-up
+# is added from the parent's clock.
+CHILD = r"""
+import time
+started = time.perf_counter()
+import json, sys
+from pyramid.paster import get_app
+app = get_app(sys.argv[1])
+built = time.perf_counter()
+
+def rss_kib():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+
+rss_built = rss_kib()
+import webtest
+response = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"}).get("/heartbeat")
+answered = time.perf_counter()
+heavy = sorted(name for name in ("celery", "kombu", "PIL", "pycountry", "defusedxml",
+                                 "nh3", "alembic", "mako", "psycopg", "lxml",
+                                 "schemathesis", "hypothesis")
+               if name in sys.modules)
+print(json.dumps({"status": response.status_int, "build_s": built - started,
+                  "answer_s": answered - started, "rss_built_kib": rss_built,
+                  "rss_answered_kib": rss_kib(), "heavy_loaded": heavy}))
+"""
+
+
+def scratch_environment(directory):
+    env = dict(os.environ)
+    env.update({
+        "LMS_SQLALCHEMY_URL": f"sqlite:///{directory}/lms.sqlite",
+        "LMS_MAIL_FILE_PATH": f"{directory}/mail",
+        "LMS_TRACKING_LOG_FILE": f"{directory}/tracking.log",
+        "LMS_ACCOUNTS_PROFILE_IMAGE_DIR": f"{directory}/profile-images",
+    })
+    return env
+
+
+def one_run(ini, env):
+    launched = time.perf_counter()
+    output = subprocess.run([sys.executable, "-c", CHILD, ini], env=env, cwd=ROOT,
+                            check=True, capture_output=True, text=True).stdout
+    total = time.perf_counter() - launched
+    result = json.loads(output.strip().splitlines()[-1])
+    result["first_answer_s"] = total  # process launch to answer, interpreter included
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ini", default=str(ROOT / "development.ini"))
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the bench/README.md section")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        env = scratch_environment(directory)
+        subprocess.run([sys.executable, "-m", "lms.cli", "--ini", args.ini, "migrate"],
+                       env=env, cwd=ROOT, check=True, capture_output=True)
+        runs = [one_run(args.ini, env) for _ in range(args.runs)]
+    rss_built = statistics.median(run["rss_built_kib"] for run in runs) / 1024
+    rss_answered = statistics.median(run["rss_answered_kib"] for run in runs) / 1024
+    build = statistics.median(run["build_s"] for run in runs)
+    first = statistics.median(run["first_answer_s"] for run in runs)
+    heavy = runs[-1]["heavy_loaded"]
+    if not args.markdown:
+        print(f"RSS after start (app built): {rss_built:.1f} MiB")
+        print(f"RSS after the first answer:  {rss_answered:.1f} MiB")
+        print(f"app build (imports + config): {build:.2f} s")
+        print(f"process launch to first answer: {first:.2f} s")
+        print("heavy modules loaded: " + (", ".join(heavy) or "none"))
+        return
+    print(f"{time.strftime('%Y-%m-%d')}, {platform.node() or 'this machine'} "
+          f"({os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}), development.ini on a scratch "
+          f"SQLite database, median of {len(runs)} fresh processes "
+          "(`.venv/bin/python bench/startup.py --markdown`):\n")
+    print("| measure | value |\n|---|---|")
+    print(f"| RSS after start (app built) | {rss_built:.1f} MiB |")
+    print(f"| RSS after the first answer (GET /heartbeat) | {rss_answered:.1f} MiB |")
+    print(f"| app build (imports + configuration) | {build:.2f} s |")
+    print(f"| process launch to first answer | {first:.2f} s |")
+    print(f"| heavy modules loaded after the first answer | {', '.join(heavy) or 'none'} |")
+
+
+if __name__ == "__main__":
+    main()
