@@ -5,7 +5,6 @@ from pyramid.exceptions import ConfigurationError
 from sqlalchemy import select
 
 from lms.models import User
-from lms.oauth import create_application
 from lms.passwords import Passwords
 from lms.settings import CORE_DEFAULTS
 from lms.testing import TEST_SETTINGS, create_user
@@ -22,15 +21,6 @@ def costs(encoded):
 
 
 TEST_COSTS = (Type.ID, 1, 1024, 1)
-
-
-@pytest.fixture
-def mobile_client(db):
-    owner = create_user(db, "svc", password=None, is_staff=True)
-    application, _ = create_application(db, name="mobile", user=owner, grant_type="password",
-                                        public=True)
-    db.commit()
-    return application
 
 
 def session_login(app, url, identifier, password):

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from lms.models import User
-from lms.oauth import create_application
 from lms.testing import capture_statements, create_user, query_plan, unindexed_reads
 from lms.users import equal_ignoring_case, find_by_identity
 
@@ -24,15 +23,6 @@ LOWER_USERNAME_INDEX = "ix_lms_user_lower_username"
 @pytest.fixture
 def alice(db):
     return create_user(db, "alice", password="s3cret-pass")
-
-
-@pytest.fixture
-def mobile_client(db):
-    owner = create_user(db, "svc", password=None, is_staff=True)
-    application, _ = create_application(db, name="mobile", user=owner, grant_type="password",
-                                        public=True)
-    db.commit()
-    return application
 
 
 def session_login(app, url, **form):

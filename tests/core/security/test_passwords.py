@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from lms import passwords
 from lms.lockout import LockoutPolicy
 from lms.models import LoginFailure, LoginSession, OAuthAccessToken, OAuthRefreshToken, ThrottleHit
-from lms.oauth import create_application
 from lms.testing import create_user
 from lms.timeutil import utcnow
 
@@ -22,15 +21,6 @@ TOKEN_URL = "/oauth2/access_token"
 INVALID_GRANT = {"error": "invalid_grant", "error_description": "Invalid credentials given."}
 RATE_LIMITED = "Too many failed login attempts. Try again later."
 LOCKED_OUT_CODE = "account-locked-out"
-
-
-@pytest.fixture
-def mobile_client(db):
-    owner = create_user(db, "svc", password=None, is_staff=True)
-    application, _ = create_application(db, name="mobile", user=owner, grant_type="password",
-                                        public=True)
-    db.commit()
-    return application
 
 
 def session_login(app, url=V1, status=400, **form):
