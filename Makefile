@@ -11,6 +11,9 @@ INI ?= development.ini
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/openlms_test
 EXAMPLE_PLUGIN := examples/hello_plugin
 TEST_PATHS := tests $(wildcard $(EXAMPLE_PLUGIN)/tests)
+# pytest-xdist worker processes (each with its own test database); 0 runs in one process.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 # Stamps: reinstall only when the packaging metadata changes.
 RUN_STAMP := $(VENV)/.installed-run
@@ -43,7 +46,7 @@ test: test-sqlite test-postgres
 
 test-sqlite: $(TEST_STAMP)
 	@echo "== tests on SQLite"
-	$(BIN)/python -m pytest -q $(TEST_PATHS)
+	$(PYTEST) $(TEST_PATHS)
 
 # PostgreSQL must accept PG_TEST_URL's user on its server (see .ci/run); the
 # test database itself is dropped and recreated by the fixtures.
@@ -59,7 +62,7 @@ export PG_REACHABLE
 test-postgres: $(TEST_STAMP)
 	@if $(BIN)/python -c "$$PG_REACHABLE" '$(PG_TEST_URL)' 2>/dev/null; then \
 		echo "== tests on PostgreSQL ($(PG_TEST_URL))"; \
-		LMS_TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/python -m pytest -q $(TEST_PATHS); \
+		LMS_TEST_DATABASE_URL='$(PG_TEST_URL)' $(PYTEST) $(TEST_PATHS); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "!! PostgreSQL is not reachable ($(PG_TEST_URL)) and CI=true: failing." >&2; \
 		exit 1; \

@@ -1,4 +1,5 @@
 """Database: declarative base, engine, and the per-request transactional session."""
+import contextlib
 import os
 import weakref
 
@@ -7,7 +8,7 @@ from pyramid.exceptions import ConfigurationError
 from sqlalchemy import MetaData, engine_from_config, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -76,7 +77,11 @@ def make_engine(settings):
         os.makedirs(directory, exist_ok=True)
     try:
         engine = engine_from_config(options, "sqlalchemy.")
-    except (ArgumentError, ImportError) as exc:
+    except ImportError as exc:
+        hint = (" (install the driver: pip install 'openlms[postgresql]')"
+                if parsed.get_backend_name() == "postgresql" else "")
+        raise ConfigurationError(f"cannot use database URL {url!r}: {exc}{hint}")
+    except ArgumentError as exc:
         raise ConfigurationError(f"cannot use database URL {url!r}: {exc}")
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -89,6 +94,50 @@ def get_session_factory(engine, registry=None):
     # A session knows its instance (``session.info["lms.registry"]``): code given only a
     # session (commands, tasks) reaches the instance's settings, e.g. its password hashing.
     return sessionmaker(bind=engine, expire_on_commit=False, info={"lms.registry": registry})
+
+
+# Tests run each case inside one connection's transaction, rolled back at the end
+# (lms.testing): the app's sessions then join it, each commit a savepoint.
+BOUND_CONNECTION_KEY = "lms.db.bound_connection"
+
+
+def bind_to_connection(registry, connection):
+    """Make every session of this app join ``connection``'s open transaction, its
+    commits releasing savepoints (the test fixtures roll the whole case back)."""
+    registry["lms.dbsession_factory"].configure(bind=connection,
+                                                join_transaction_mode="create_savepoint")
+    registry[BOUND_CONNECTION_KEY] = connection
+
+
+def unbind(registry):
+    """Undo :func:`bind_to_connection`: sessions use the engine again."""
+    registry["lms.dbsession_factory"].configure(bind=registry["lms.engine"],
+                                                join_transaction_mode="conditional_savepoint")
+    registry.pop(BOUND_CONNECTION_KEY, None)
+
+
+@contextlib.contextmanager
+def separate_transaction(registry):
+    """A transaction of its own, committed when the block ends whatever becomes of the
+    request's (a throttle hit counts even when the request fails). Yields a connection.
+
+    Under :func:`bind_to_connection` it is a savepoint of the test's transaction, which
+    a failing request's rollback may undo: tests of such writes commit for real."""
+    connection = registry.get(BOUND_CONNECTION_KEY)
+    if connection is None:
+        with registry["lms.engine"].begin() as conn:
+            yield conn
+    else:
+        with connection.begin_nested():
+            yield connection
+
+
+def separate_session(registry):
+    """A session outside the request's transaction: it reads what is committed."""
+    connection = registry.get(BOUND_CONNECTION_KEY)
+    if connection is None:
+        return Session(registry["lms.engine"])
+    return Session(bind=connection, join_transaction_mode="create_savepoint")
 
 
 def get_tm_session(session_factory, transaction_manager, request=None):

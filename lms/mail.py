@@ -16,6 +16,7 @@ from email.message import EmailMessage
 
 from pyramid.exceptions import ConfigurationError
 
+from lms import process_state
 from lms.settings import as_bool, as_int
 
 log = logging.getLogger(__name__)
@@ -78,4 +79,4 @@ def includeme(config):
     if settings["mail.backend"] not in BACKENDS:
         raise ConfigurationError(
             f"mail.backend must be one of {', '.join(BACKENDS)}, not {settings['mail.backend']!r}")
-    config.registry["lms.mail_outbox"] = []
+    config.registry["lms.mail_outbox"] = process_state.register(config.registry, [])

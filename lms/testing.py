@@ -6,8 +6,10 @@ Plugin authors opt in from their ``conftest.py``::
 
 The database is SQLite by default; set ``LMS_TEST_DATABASE_URL`` to a
 PostgreSQL URL to run the same tests there (the database is dropped and
-recreated). Migrations run once per session (the real ones); every test
-then starts from empty tables.
+recreated; under pytest-xdist one per worker, see :func:`postgres_test_url`).
+Migrations run once per session (the real ones); every test then starts from
+empty tables. Apps are built once per settings and reused by later tests with
+their process state cleared (``app_factory``; ``@pytest.mark.fresh_app`` opts out).
 
 For the ``lms`` command, run in-process against a temporary ``.ini``:
 
@@ -29,6 +31,7 @@ For the ``lms`` command, run in-process against a temporary ``.ini``:
     click's ``CliRunner`` and returns the ``Result``; without ``ini`` it uses a
     default ``write_cli_ini()`` (``lms.ini``), written on first use.
 """
+import collections
 import contextlib
 import functools
 import os
@@ -60,6 +63,14 @@ TEST_SETTINGS = {
 }
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "fresh_app: build this test's apps anew instead of reusing built ones")
+    config.addinivalue_line(
+        "markers", "commits: this test's apps commit for real instead of into the test's "
+        "rolled-back transaction (threads serving the app, other connections reading)")
+
+
 def recreate_postgres_database(url):
     """Drop and create the PostgreSQL database named in ``url``."""
     parsed = make_url(url)
@@ -70,9 +81,22 @@ def recreate_postgres_database(url):
     admin.dispose()
 
 
+def postgres_test_url():
+    """``LMS_TEST_DATABASE_URL`` for this test process, or None: under pytest-xdist each
+    worker gets its own database (the name suffixed with ``_gw0``, ``_gw1``...), and
+    the databases the fixtures derive from it (``_cli_``, ``_alone_``) follow."""
+    url = os.environ.get("LMS_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
+        hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    url = os.environ.get("LMS_TEST_DATABASE_URL")
+    url = postgres_test_url()
     if url:
         recreate_postgres_database(url)
         return url
@@ -91,7 +115,7 @@ def clean_lms_environment(monkeypatch):
 def cli_database_url(request, tmp_path, clean_lms_environment):
     """A database for ``lms`` commands: SQLite in ``tmp_path``, or a recreated sibling
     PostgreSQL database ``<name>_cli_<test module>``."""
-    shared = os.environ.get("LMS_TEST_DATABASE_URL")
+    shared = postgres_test_url()
     if not shared:
         return "sqlite:///" + str(tmp_path / "cli.sqlite")
     parsed = make_url(shared)
@@ -215,24 +239,111 @@ def add_plugins(monkeypatch):
     return add
 
 
+# Built apps reused across tests (building one with every plugin costs more than most
+# tests): keyed by everything that shapes an app, least recently used dropped first.
+_BUILT_APPS = collections.OrderedDict()
+BUILT_APPS_KEPT = 16
+
+
+def _app_key(engine, settings):
+    """What a built app depends on: its settings, the ``LMS_*`` environment (read into
+    settings), the plugin discovery code and plugin modules (tests swap both) and the
+    engine."""
+    import sys
+
+    import lms.plugins
+
+    environment = tuple(sorted((name, value) for name, value in os.environ.items()
+                               if name.startswith("LMS_")))
+    discovery = tuple(sorted((name, id(value)) for name, value in vars(lms.plugins).items()))
+    modules = tuple((name, id(sys.modules.get(name))) for name in lms.plugins.BUILTIN_PLUGINS)
+    return (tuple(sorted(settings.items())), environment, discovery, modules, id(engine))
+
+
+def _built_app(engine, settings, reuse):
+    key = _app_key(engine, settings) if reuse else None
+    built = _BUILT_APPS.get(key) if reuse else None
+    if built is None:
+        config = make_config(settings, engine=engine)
+        built = (config.make_wsgi_app(), config.registry)
+        if reuse:
+            _BUILT_APPS[key] = built
+            while len(_BUILT_APPS) > BUILT_APPS_KEPT:
+                _BUILT_APPS.popitem(last=False)
+    elif reuse:
+        _BUILT_APPS.move_to_end(key)
+    return built
+
+
+class _CommitWatch:
+    """Whether any connection of ``engine`` committed for real while a test ran."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.committed = False
+
+    def _commit(self, connection):
+        self.committed = True
+
+    def __enter__(self):
+        event.listen(self.engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "commit", self._commit)
+
+
 @pytest.fixture
-def app_factory(engine):
-    """``app_factory(**settings)`` → a webtest.TestApp over a fresh LMS app."""
-    built = []
+def app_factory(engine, request):
+    """``app_factory(**settings)`` → a webtest.TestApp (own cookies) over an LMS app.
+
+    The test runs in one database transaction rolled back at its end: the apps'
+    sessions join it and their commits release savepoints
+    (:func:`lms.db.bind_to_connection`). A test whose app must commit for real
+    (it serves from other threads, or checks what other connections see) is marked
+    ``@pytest.mark.commits`` (tests using ``live_server`` are); whatever commits for real (such a test, an app built
+    outside this factory, a separate connection) is emptied from every table
+    afterwards.
+
+    An app built with the same settings, environment and plugins by an earlier test
+    is reused, its process state (:mod:`lms.process_state`: caches, mail outbox,
+    tracking lines) emptied after each test. Mark a test ``@pytest.mark.fresh_app``
+    when it must build its own (it patches code that runs while an app is
+    configured)."""
+    from lms import db as lms_db
+    from lms import process_state
+
+    reuse = request.node.get_closest_marker("fresh_app") is None
+    # live_server serves the app from other threads: they cannot share one connection.
+    rolled_back = (request.node.get_closest_marker("commits") is None
+                   and "live_server" not in request.fixturenames)
+    registries = []
+    connection = engine.connect() if rolled_back else None
+    outer = connection.begin() if rolled_back else None
 
     def factory(**overrides):
         merged = dict(TEST_SETTINGS)
         merged["sqlalchemy.url"] = str(engine.url)
         merged.update(overrides)
-        config = make_config(merged, engine=engine)
-        app = webtest.TestApp(config.make_wsgi_app(),
-                              extra_environ={"HTTP_HOST": "localhost"})
-        app.registry = config.registry
-        built.append(app)
+        wsgi_app, registry = _built_app(engine, merged, reuse)
+        if rolled_back:
+            lms_db.bind_to_connection(registry, connection)
+        app = webtest.TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+        app.registry = registry
+        registries.append(registry)
         return app
 
-    yield factory
-    _truncate(engine)
+    with _CommitWatch(engine) as watch:
+        yield factory
+        for registry in registries:
+            if rolled_back:
+                lms_db.unbind(registry)
+            process_state.clear(registry)
+        if rolled_back:
+            outer.rollback()
+            connection.close()
+    if watch.committed or not rolled_back:
+        _truncate(engine)
 
 
 @pytest.fixture
@@ -282,13 +393,18 @@ def jwt_headers(app, user, **kw):
     return {"Authorization": "JWT " + jwt_for(app, user, **kw)}
 
 
+SAVEPOINT_STATEMENT = re.compile(r"(RELEASE |ROLLBACK TO )?SAVEPOINT ", re.IGNORECASE)
+
+
 @contextlib.contextmanager
 def count_queries(engine):
     """``with count_queries(engine) as queries: ...``; ``len(queries)`` statements ran."""
     statements = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
-        if statement != "BEGIN":  # transaction control, not a query
+        # Transaction control is not a query; savepoints come from the tests' rolled-back
+        # transaction (lms.db.bind_to_connection), not from the code under test.
+        if statement != "BEGIN" and not SAVEPOINT_STATEMENT.match(statement):
             statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", before)
@@ -310,7 +426,7 @@ def capture_statements(engine):
     statements = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
-        if statement != "BEGIN":
+        if statement != "BEGIN" and not SAVEPOINT_STATEMENT.match(statement):
             statements.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", before)
@@ -602,7 +718,7 @@ def alone_database_url(request, tmp_path):
     """``url(label)``: a fresh database for one plugin-alone check: a SQLite file in
     ``tmp_path``, or a PostgreSQL sibling ``<name>_alone_<label>`` of
     ``LMS_TEST_DATABASE_URL``, dropped after the test."""
-    shared = os.environ.get("LMS_TEST_DATABASE_URL")
+    shared = postgres_test_url()
     created = []
 
     def url(label):

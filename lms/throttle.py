@@ -9,6 +9,7 @@ import time
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from lms.db import separate_transaction
 from lms.errors import APIError
 from lms.models import ThrottleHit
 from lms.settings import as_bool, parse_rate
@@ -36,8 +37,7 @@ def hit(request, scope, ident, rate, now=None):
     limit, period = parse_rate(rate)
     now = time.time() if now is None else now
     window = int(now // period) * period
-    engine = request.registry["lms.engine"]
-    with engine.begin() as conn:
+    with separate_transaction(request.registry) as conn:
         result = conn.execute(
             update(ThrottleHit)
             .where(ThrottleHit.scope == scope, ThrottleHit.ident == ident,

@@ -57,7 +57,7 @@ from urllib.parse import urlsplit
 from pyramid.exceptions import ConfigurationError
 from pyramid.response import Response
 
-from lms import auth
+from lms import auth, process_state
 from lms.keys import parse_course_key
 from lms.openapi import STRING, Body
 from lms.request import form_fields, query_params
@@ -93,6 +93,10 @@ class Tracker:
         self.secret = settings.get("lms.secret_key") or ""
         self.lines = []  # the memory backend's
         self._lock = threading.Lock()
+
+    def clear(self):
+        """Forget the memory backend's lines (see :mod:`lms.process_state`)."""
+        self.lines = []
 
     def send(self, event):
         """Write one event (a dict); True when a line was written."""
@@ -312,5 +316,6 @@ def post_event(request):
 
 
 def includeme(config):
-    config.registry["lms.tracker"] = Tracker(config.get_settings())
+    config.registry["lms.tracker"] = process_state.register(config.registry,
+                                                            Tracker(config.get_settings()))
     config.scan(__name__)

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from lms.db import separate_session
 from lms.mail import send_mail
 from lms.timeutil import utcnow
 from lms.users import create_user
@@ -76,7 +76,7 @@ def create_account(request, form, data):
 
 def _conflict_with_committed_account(request, cleaned):
     registry = request.registry
-    with Session(registry["lms.engine"]) as db:
+    with separate_session(registry) as db:
         if username_exists_or_retired(db, registry, cleaned["username"]):
             return AccountConflict(USERNAME_EXISTS.format(username=cleaned["username"]),
                                    "username", "duplicate-username")

@@ -49,8 +49,10 @@ def lms_includeme(config):
 
     # Parsed once here (a bad value stops the start-up); views read the registry.
     parsed = config.registry[CONFIG_KEY] = CoursesConfig.from_settings(config.get_settings())
-    config.registry[STRUCTURE_CACHE_KEY] = StructureCache(parsed.structure_cache_size,
-                                                          parsed.structure_cache_bytes)
+    from lms import process_state
+
+    config.registry[STRUCTURE_CACHE_KEY] = process_state.register(
+        config.registry, StructureCache(parsed.structure_cache_size, parsed.structure_cache_bytes))
     config.scan("plugins.courses.views")
 
 

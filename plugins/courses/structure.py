@@ -186,6 +186,13 @@ class StructureCache:
         self._lock = threading.Lock()
         self.builds = 0  # how many trees were built (for tests and benchmarks)
 
+    def clear(self):
+        """Forget every structure and the build count (see :mod:`lms.process_state`)."""
+        with self._lock:
+            self._items.clear()
+            self.bytes = 0
+            self.builds = 0
+
     def get(self, db, course):
         with self._lock:
             cached = self._items.get(course.version)

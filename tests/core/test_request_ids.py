@@ -187,6 +187,7 @@ def test_request_id_filter_sets_the_current_id():
     assert record.request_id == "abc"
 
 
+@pytest.mark.commits  # served from waitress's threads
 def test_forwarded_headers_from_a_client_are_ignored_under_waitress_defaults(app):
     # waitress without trusted_proxy (its default) passes X-Forwarded-* through as plain
     # headers: the app itself never reads them, so a client cannot make itself HTTPS.

@@ -95,3 +95,37 @@ def test_heavy_libraries_load_only_when_a_request_needs_them(startup_report):
                                        ["JPEG", 500]]
 
     assert report["celery"] == ["celery.app.base", True, True]
+
+
+NO_DRIVER_CHILD = r"""
+import json, sys
+sys.modules["psycopg"] = None  # not installed: openlms without its [postgresql] extra
+from pyramid.exceptions import ConfigurationError
+from pyramid.paster import get_app
+import webtest
+
+app = webtest.TestApp(get_app(sys.argv[1]), extra_environ={"HTTP_HOST": "localhost"})
+report = {"heartbeat": app.get("/heartbeat").status_int,
+          "time_zones": app.get("/api/user/v1/preferences/time_zones/",
+                                {"country_code": "FR"}).status_int}
+from lms.db import make_engine
+try:
+    make_engine({"sqlalchemy.url": "postgresql://lms@127.0.0.1/lms"})
+except ConfigurationError as exc:
+    report["postgresql"] = str(exc)
+print(json.dumps(report))
+"""
+
+
+def test_sqlite_needs_no_postgresql_driver(write_cli_ini, run_cli, tmp_path):
+    ini = write_cli_ini(f"sqlalchemy.url = sqlite:///{tmp_path / 'nodriver.sqlite'}\n"
+                        "tracking.backend = memory", name="nodriver.ini")
+    result = run_cli("migrate", ini=ini)
+    assert result.exit_code == 0, result.output
+    child = subprocess.run([sys.executable, "-c", NO_DRIVER_CHILD, ini],
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr
+    report = json.loads(child.stdout.strip().splitlines()[-1])
+    assert report["heartbeat"] == 200 and report["time_zones"] == 200
+    assert report["postgresql"].endswith("(install the driver: pip install "
+                                         "'openlms[postgresql]')")

@@ -20,6 +20,9 @@ from lms.oauth import create_application
 from lms.testing import create_user, jwt_headers, serve_in_thread
 from lms.timeutil import utcnow
 
+# Served from many threads at once: real commits, not the tests' one connection.
+pytestmark = pytest.mark.commits
+
 CLIENTS = 50
 SERVER_THREADS = 16
 

@@ -106,6 +106,7 @@ def test_password_grant_lockout_off_when_max_is_zero(make_app, db, alice, mobile
     grant(app, mobile_client, "alice", "s3cret-pass", status=200)
 
 
+@pytest.mark.commits  # throttle hits commit apart from the request
 def test_one_throttle_for_every_password_path(make_app, db, alice, mobile_client):
     app = make_app(**{"throttle.enabled": "true", "throttle.login_rate": "2/m"})
     grant(app, mobile_client, "alice", "bad")

@@ -127,12 +127,14 @@ def plans(engine, people):
     return explain
 
 
+@pytest.mark.commits  # VACUUM and EXPLAIN run on connections of their own
 def test_the_users_list_reads_user_ids_from_the_primary_key(app, plans):
     count, page, _preferences = plans(app, USERS)
     assert "Index Only Scan" in count  # any index of the table will do
     assert "Index Only Scan using pk_lms_user" in page
 
 
+@pytest.mark.commits  # VACUUM and EXPLAIN run on connections of their own
 def test_user_prefs_reads_preference_ids_from_an_index(app, plans):
     count, page, _preferences = plans(app, USER_PREFS)
     assert "Index Only Scan" in count
@@ -142,6 +144,7 @@ def test_user_prefs_reads_preference_ids_from_an_index(app, plans):
     assert "Index Only Scan using ix_accounts_preference_key_id" in page
 
 
+@pytest.mark.commits  # VACUUM and EXPLAIN run on connections of their own
 def test_users_having_a_preference_read_user_ids_from_the_key_index(app, plans):
     count, page, _preferences = plans(app, PREF_USERS.format("time_zone"))
     assert "Index Only Scan using ix_accounts_preference_key_" in count

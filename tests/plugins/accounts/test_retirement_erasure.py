@@ -143,6 +143,7 @@ def find_person(engine, needles):
     return found
 
 
+@pytest.mark.commits  # reads every table through its own connection
 def test_nothing_of_a_retired_person_is_left(app, db, engine):
     service = create_user(db, "retirement_service_worker", password=None, is_staff=True)
     person = create_user(db, USERNAME, email=EMAIL, name=NAME, password=PASSWORD)

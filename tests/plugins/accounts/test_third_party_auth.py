@@ -269,6 +269,7 @@ def test_unprivileged_queries_when_allowed(app_factory, db):
     assert app.get(USERS, {"username": "nobody"}, status=404).body == b""
 
 
+@pytest.mark.commits  # throttle hits commit apart from the request
 def test_unprivileged_queries_are_throttled(app_factory, db):
     app = app_factory(**{"accounts.third_party_auth_providers": json.dumps(PROVIDERS),
                          "accounts.allow_unprivileged_sso_provider_query": "true",

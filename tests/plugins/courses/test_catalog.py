@@ -398,6 +398,7 @@ def test_list_queries_do_not_grow_with_courses(app, db, learner, query_counter, 
     assert len(one) == len(fifteen) == (5 if as_user else 3)
 
 
+@pytest.mark.commits  # throttle hits commit apart from the request
 def test_list_throttle(app_factory, db, learner, staff):
     throttled = app_factory(**{"throttle.enabled": "true", "courses.course_list_rate": "2/d",
                                "courses.course_list_staff_rate": "3/d"})
@@ -418,6 +419,7 @@ def test_list_throttle(app_factory, db, learner, staff):
     throttled.get(LIST + TOY, headers=jwt_headers(throttled, learner), status=404)
 
 
+@pytest.mark.commits  # throttle hits commit apart from the request
 def test_list_service_users_get_their_own_rate(app_factory, db, staff):
     throttled = app_factory(**{"throttle.enabled": "true", "courses.course_list_staff_rate": "1/d",
                                "courses.course_list_service_user_rate": "2/d"})
@@ -428,6 +430,7 @@ def test_list_service_users_get_their_own_rate(app_factory, db, staff):
     throttled.get(LIST, headers=jwt_headers(throttled, staff))
 
 
+@pytest.mark.commits  # throttle hits commit apart from the request
 def test_list_service_user_rate_with_a_client_credentials_bearer_token(app_factory, db, staff):
     throttled = app_factory(**{"throttle.enabled": "true", "courses.course_list_staff_rate": "1/d",
                                "courses.course_list_service_user_rate": "2/d"})
@@ -657,6 +660,7 @@ def test_course_ids_queries_do_not_grow_with_courses(app, db, learner, query_cou
     assert len(one) == len(fifteen) == (3 if role == "staff" else 5)
 
 
+@pytest.mark.commits  # throttle hits commit apart from the request
 def test_course_ids_throttle(app_factory, db, learner):
     throttled = app_factory(**{"throttle.enabled": "true", "courses.course_list_rate": "1/d"})
     throttled.get(IDS, {"role": "staff"}, headers=jwt_headers(throttled, learner))
