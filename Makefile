@@ -3,6 +3,8 @@
 #               (PORT=N or HOST=H to listen elsewhere; INI=file for another instance)
 #   make test   the whole test suite on SQLite, then on PostgreSQL (127.0.0.1:5432)
 #   make fuzz   a longer contract fuzzing run (FUZZ_EXAMPLES examples per operation)
+#   make bench  the benchmark harness (bench/README.md): SIZE=small for the smoke size,
+#               BENCH_DATABASE_URL=... for another PostgreSQL database (named openlms_bench...)
 
 PYTHON ?= python3
 VENV := .venv
@@ -18,9 +20,10 @@ PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 # Stamps: reinstall only when the packaging metadata changes.
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 PACKAGING := pyproject.toml setup.cfg $(wildcard $(EXAMPLE_PLUGIN)/pyproject.toml $(EXAMPLE_PLUGIN)/setup.cfg)
 
-.PHONY: run test test-sqlite test-postgres fuzz clean
+.PHONY: run test test-sqlite test-postgres fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +81,26 @@ test-postgres: $(TEST_STAMP)
 FUZZ_EXAMPLES ?= 100
 fuzz: $(TEST_STAMP)
 	LMS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/fuzz
+
+# wrk (the load generator) is a Debian package: installed when missing and run as root;
+# otherwise the harness runs without its load phase.
+SIZE ?= large
+BENCH_DATABASE_URL ?=
+$(BENCH_STAMP): $(PACKAGING) | $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $@
+
+bench: $(BENCH_STAMP)
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "== installing wrk (apt-get)"; \
+			apt-get install -y -q wrk >/dev/null 2>&1 || \
+				{ apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; \
+		else \
+			echo "!! wrk is missing: 'sudo apt-get install wrk' (or your system's package), then make bench again for the load phase."; \
+		fi; \
+	fi
+	$(BIN)/python bench/harness.py --size '$(SIZE)' $(if $(BENCH_DATABASE_URL),--database-url '$(BENCH_DATABASE_URL)')
 
 clean:
 	rm -rf $(VENV) build dist

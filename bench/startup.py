@@ -47,7 +47,7 @@ answered = time.perf_counter()
 heavy = sorted(name for name in ("celery", "kombu", "PIL", "pycountry", "defusedxml",
                                  "nh3", "alembic", "mako", "psycopg", "lxml",
                                  "schemathesis", "hypothesis")
-               if name in sys.modules)
+               if sys.modules.get(name) is not None)
 print(json.dumps({"status": response.status_int, "build_s": built - started,
                   "answer_s": answered - started, "rss_built_kib": rss_built,
                   "rss_answered_kib": rss_kib(), "heavy_loaded": heavy}))
@@ -65,9 +65,15 @@ def scratch_environment(directory):
     return env
 
 
-def one_run(ini, env):
+# An install without the [postgresql] extra (what `make run` installs) has no psycopg,
+# which zope.sqlalchemy would otherwise import: the child makes it unimportable.
+WITHOUT_DRIVER = 'import sys; sys.modules["psycopg"] = None\n'
+
+
+def one_run(ini, env, driver=False):
     launched = time.perf_counter()
-    output = subprocess.run([sys.executable, "-c", CHILD, ini], env=env, cwd=ROOT,
+    child = CHILD if driver else WITHOUT_DRIVER + CHILD
+    output = subprocess.run([sys.executable, "-c", child, ini], env=env, cwd=ROOT,
                             check=True, capture_output=True, text=True).stdout
     total = time.perf_counter() - launched
     result = json.loads(output.strip().splitlines()[-1])
@@ -75,41 +81,50 @@ def one_run(ini, env):
     return result
 
 
+def measure(ini=str(ROOT / "development.ini"), runs=5):
+    """Median figures of ``runs`` fresh processes (the harness reports them too)."""
+    with tempfile.TemporaryDirectory() as directory:
+        env = scratch_environment(directory)
+        subprocess.run([sys.executable, "-m", "lms.cli", "--ini", ini, "migrate"],
+                       env=env, cwd=ROOT, check=True, capture_output=True)
+        results = [one_run(ini, env) for _ in range(runs)]
+    return {
+        "runs": runs,
+        "rss_built_mib": statistics.median(run["rss_built_kib"] for run in results) / 1024,
+        "rss_answered_mib": statistics.median(run["rss_answered_kib"] for run in results) / 1024,
+        "build_s": statistics.median(run["build_s"] for run in results),
+        "first_answer_s": statistics.median(run["first_answer_s"] for run in results),
+        "heavy_loaded": results[-1]["heavy_loaded"],
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ini", default=str(ROOT / "development.ini"))
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--markdown", action="store_true",
-                        help="print the bench/README.md section")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as directory:
-        env = scratch_environment(directory)
-        subprocess.run([sys.executable, "-m", "lms.cli", "--ini", args.ini, "migrate"],
-                       env=env, cwd=ROOT, check=True, capture_output=True)
-        runs = [one_run(args.ini, env) for _ in range(args.runs)]
-    rss_built = statistics.median(run["rss_built_kib"] for run in runs) / 1024
-    rss_answered = statistics.median(run["rss_answered_kib"] for run in runs) / 1024
-    build = statistics.median(run["build_s"] for run in runs)
-    first = statistics.median(run["first_answer_s"] for run in runs)
-    heavy = runs[-1]["heavy_loaded"]
+    figures = measure(args.ini, args.runs)
+    heavy = ", ".join(figures["heavy_loaded"]) or "none"
     if not args.markdown:
-        print(f"RSS after start (app built): {rss_built:.1f} MiB")
-        print(f"RSS after the first answer:  {rss_answered:.1f} MiB")
-        print(f"app build (imports + config): {build:.2f} s")
-        print(f"process launch to first answer: {first:.2f} s")
-        print("heavy modules loaded: " + (", ".join(heavy) or "none"))
+        print(f"RSS after start (app built): {figures['rss_built_mib']:.1f} MiB")
+        print(f"RSS after the first answer:  {figures['rss_answered_mib']:.1f} MiB")
+        print(f"app build (imports + config): {figures['build_s']:.2f} s")
+        print(f"process launch to first answer: {figures['first_answer_s']:.2f} s")
+        print("heavy modules loaded: " + heavy)
         return
     print(f"{time.strftime('%Y-%m-%d')}, {platform.node() or 'this machine'} "
           f"({os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}), development.ini on a scratch "
-          f"SQLite database, median of {len(runs)} fresh processes "
+          f"SQLite database, median of {args.runs} fresh processes "
           "(`.venv/bin/python bench/startup.py --markdown`):\n")
     print("| measure | value |\n|---|---|")
-    print(f"| RSS after start (app built) | {rss_built:.1f} MiB |")
-    print(f"| RSS after the first answer (GET /heartbeat) | {rss_answered:.1f} MiB |")
-    print(f"| app build (imports + configuration) | {build:.2f} s |")
-    print(f"| process launch to first answer | {first:.2f} s |")
-    print(f"| heavy modules loaded after the first answer | {', '.join(heavy) or 'none'} |")
+    print(f"| RSS after start (app built) | {figures['rss_built_mib']:.1f} MiB |")
+    print("| RSS after the first answer (GET /heartbeat) | "
+          f"{figures['rss_answered_mib']:.1f} MiB |")
+    print(f"| app build (imports + configuration) | {figures['build_s']:.2f} s |")
+    print(f"| process launch to first answer | {figures['first_answer_s']:.2f} s |")
+    print(f"| heavy modules loaded after the first answer | {heavy} |")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ CORE_INCLUDES = (
     "lms.service",
     "lms.pagination",
     "lms.renderers",
+    "lms.proxies",
     "lms.cors",
     "lms.request_ids",
     "lms.limits",

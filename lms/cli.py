@@ -191,6 +191,25 @@ def setup_logging(ini):
 
 # -- serve / worker ----------------------------------------------------------
 
+ALLOW_PENDING_HELP = ("Start even though the database lacks migrations (experts: calls "
+                      "that need the missing tables fail, and /heartbeat says so).")
+
+
+def refuse_pending_migrations(environment, allow_pending, how):
+    """One line naming the pending branches, unless --allow-pending or
+    lms.allow_pending_migrations; ``how`` completes "or ... with --allow-pending"."""
+    from lms.migrate import pending_message
+    from lms.settings import as_bool
+
+    if allow_pending or as_bool(environment.settings, "lms.allow_pending_migrations"):
+        return
+    message = pending_message(environment.registry)
+    if message:
+        raise click.ClickException(
+            f"{message}: run `lms --ini {environment.path} migrate` first "
+            f"(or {how} with --allow-pending)")
+
+
 def server_settings(environment):
     """The ``[server:main]`` section of the ini, if there is one."""
     import plaster
@@ -251,9 +270,7 @@ def server_urls(server):
 @click.option("--host", help=f"Interface to listen on [default: ini or {DEFAULT_HOST}].")
 @click.option("--port", type=click.IntRange(1, 65535),
               help=f"Port to listen on [default: ini or {DEFAULT_PORT}].")
-@click.option("--allow-pending", is_flag=True,
-              help="Serve even though the database lacks migrations (experts: calls that "
-                   "need the missing tables fail, and /heartbeat says so).")
+@click.option("--allow-pending", is_flag=True, help=ALLOW_PENDING_HELP)
 @pass_environment
 def serve(environment, host, port, allow_pending):
     """Serve the application with waitress.
@@ -263,16 +280,8 @@ def serve(environment, host, port, allow_pending):
     """
     import logging
 
-    from lms.migrate import pending_message
-    from lms.settings import as_bool
-
     app = environment.app
-    if not (allow_pending or as_bool(environment.settings, "lms.allow_pending_migrations")):
-        message = pending_message(environment.registry)
-        if message:
-            raise click.ClickException(
-                f"{message}: run `lms --ini {environment.path} migrate` first "
-                "(or serve with --allow-pending)")
+    refuse_pending_migrations(environment, allow_pending, "serve")
     setup_logging(environment.ini)
     server = create_server(app, listen_options(environment, host, port))
     log = logging.getLogger(__name__)
@@ -285,10 +294,14 @@ def serve(environment, host, port, allow_pending):
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--allow-pending", is_flag=True, help=ALLOW_PENDING_HELP)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @pass_environment
-def worker(environment, celery_args):
+def worker(environment, allow_pending, celery_args):
     """Run a Celery worker for this instance; extra arguments go to Celery.
+
+    Refuses a database with pending migrations (run `lms migrate`) unless
+    --allow-pending or lms.allow_pending_migrations is set.
 
     Example: lms worker --concurrency 4 -Q celery
     """
@@ -300,6 +313,7 @@ def worker(environment, celery_args):
         raise click.ClickException(
             f"celery.broker_url is {settings.get('celery.broker_url')!r}, which lives inside "
             "the web process; point it at a real broker (e.g. redis://127.0.0.1:6379/0)")
+    refuse_pending_migrations(environment, allow_pending, "start the worker")
     if as_bool(settings, "celery.task_always_eager"):
         click.echo("warning: celery.task_always_eager is true, so the web process runs "
                    "tasks itself and this worker will receive none", err=True)

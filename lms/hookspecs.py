@@ -267,3 +267,44 @@ def lms_permission_matrix():
     role of :data:`lms.matrix.ROLES`. ``lms.testing``'s ``test_permission_matrix``
     calls every operation as every role; an operation without a row fails.
     """
+
+
+# -- the benchmark harness (make bench, bench/harness.py) ------------------------
+
+@hookspec
+def lms_bench_dataset(dataset):
+    """Add this plugin's rows to the benchmark dataset (``make bench``).
+
+    Called once per step of the dataset (the large size: 1,000, then 100,000,
+    then 1,000,000 users), after the harness inserted the step's users, whose
+    ids run from ``dataset.first_user_id`` to ``dataset.last_user_id``. Insert
+    this plugin's data for them with ``dataset.insert(model, columns, rows)``
+    (rows are tuples in ``columns`` order; bulk: COPY on PostgreSQL) or through
+    ``dataset.dbsession``; the harness commits. One-off data (a course) is added
+    when missing. Draw every random choice from ``dataset.rng`` (a
+    ``random.Random`` seeded by the harness): the same seed gives the same data.
+    Also there: ``dataset.users`` (the users so far, this step's included),
+    ``dataset.registry`` (the app's), ``dataset.size`` (``"small"`` or
+    ``"large"``), ``dataset.now`` (a fixed datetime for timestamps),
+    ``dataset.learner_id`` (the benchmark learner, enrolled in every course) and
+    ``dataset.staff_id`` (global staff).
+    """
+
+
+@hookspec
+def lms_bench_scenarios(size):
+    """Return the requests the benchmark harness measures for this plugin: a list of dicts.
+
+    - ``name``: unique, shown in the report; ``path``: ``{username}`` is the
+      benchmark learner's;
+    - ``auth``: ``"learner"`` or ``"staff"`` (a JWT), ``"api_key"``
+      (``X-Edx-Api-Key``) or None (anonymous);
+    - ``hot``: true for an endpoint clients call all the time: served by gunicorn
+      under load (latency, throughput, SQL statements per request);
+    - ``rows``: for a list, ``rows(users)`` is how many rows it holds with that many
+      users: timed at each step, page 1 and a middle page (pages of 10);
+    - ``method`` (``"POST"``), ``form(n)`` (the n-th body; unique values) and
+      ``status`` (expected, default 200): a write timed at the smallest and the
+      largest step (``csrf``: true to send a CSRF token first);
+    - ``settings``: settings the scenario needs in the benchmark app.
+    """

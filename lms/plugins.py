@@ -31,7 +31,8 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 RESERVED_NAMES = ("lms", "builtins")
 
 # Dotted names of the first-party plugins, so a plain checkout runs.
-BUILTIN_PLUGINS = ("plugins.experiments", "plugins.courses", "plugins.accounts")
+BUILTIN_PLUGINS = ("plugins.experiments", "plugins.courses", "plugins.accounts",
+                   "plugins.enrollment")
 
 
 @dataclass

@@ -40,6 +40,10 @@ CORE_DEFAULTS = {
     # The app refuses to start while the database lacks migrations of the core or
     # of an enabled plugin, unless this is true (``lms serve --allow-pending``).
     "lms.allow_pending_migrations": "false",
+    # Reverse proxies (IP addresses and CIDR networks, IPv4 or IPv6, separated by spaces
+    # or commas) whose X-Forwarded-For gives the client address (lms.proxies); empty:
+    # REMOTE_ADDR as the server set it. Leave empty under waitress' own trusted_proxy.
+    "lms.trusted_proxies": "",
     # Take X-Request-ID from the request (well-formed values only) instead of making a
     # new id: true only when the reverse proxy sets that header itself.
     "lms.trust_request_id_header": "false",
@@ -88,6 +92,10 @@ CORE_DEFAULTS = {
     # table with only equality filters reports the planner's row estimate as its count
     # (see lms.pagination.count_rows); 0 always counts exactly.
     "pagination.count_estimate_threshold": "100000",
+    # Page boundaries (lms.pagination.Boundaries): the key at every this-many-th position
+    # of a paged list, kept per process for this many seconds at most (0: none kept).
+    "pagination.boundary_interval": "1000",
+    "pagination.boundary_seconds": "10",
     # Celery: the embedded default runs tasks in-process.
     "celery.broker_url": "memory://",
     "celery.result_backend": "",

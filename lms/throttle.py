@@ -67,8 +67,8 @@ def hit(request, scope, ident, rate, now=None):
 
 
 def client_ip(request):
-    # REMOTE_ADDR, which the server sets (from X-Forwarded-For only for a proxy it
-    # trusts); never WebOb's client_addr, which believes any client's X-Forwarded-For.
+    # REMOTE_ADDR, which the server or lms.proxies sets from X-Forwarded-For only for a
+    # trusted proxy; never WebOb's client_addr, which believes any client's X-Forwarded-For.
     return request.remote_addr or "unknown"
 
 

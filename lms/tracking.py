@@ -194,7 +194,7 @@ def build_event(request, event_type, event, *, source, page=None, context=None):
         "context": full_context,
         "username": user.username if user is not None else "",
         "session": _session_id(request, tracker.secret),
-        "ip": request.remote_addr or "",  # as lms.throttle.client_ip: no X-Forwarded-For
+        "ip": request.remote_addr or "",  # the client address, as lms.throttle.client_ip
         "agent": _header(request, "User-Agent"),
         "host": urlsplit(request.host_url).hostname or "",
         "referer": _header(request, "Referer"),

@@ -118,3 +118,17 @@ def lms_identity_retired(dbsession, settings, username, email):
 
     return (api.is_username_retired(dbsession, settings, username)
             or api.is_email_retired(dbsession, settings, email))
+
+
+@hookimpl
+def lms_bench_dataset(dataset):
+    from plugins.accounts.bench import add_dataset
+
+    add_dataset(dataset)
+
+
+@hookimpl
+def lms_bench_scenarios(size):
+    from plugins.accounts.bench import scenarios
+
+    return scenarios(size)

@@ -84,3 +84,17 @@ def lms_bootstrap(registry, dbsession, echo, sample_course):
 
     if sample_course:
         bootstrap_sample_course(registry, dbsession, echo)
+
+
+@hookimpl
+def lms_bench_dataset(dataset):
+    from plugins.courses.bench import add_dataset
+
+    add_dataset(dataset)
+
+
+@hookimpl
+def lms_bench_scenarios(size):
+    from plugins.courses.bench import scenarios
+
+    return scenarios(size)

@@ -67,3 +67,17 @@ def lms_retire_user(dbsession, user, retired_username, retired_email):
     from plugins.experiments import api
 
     api.delete_user_data(dbsession, user.id)
+
+
+@hookimpl
+def lms_bench_dataset(dataset):
+    from plugins.experiments.bench import add_dataset
+
+    add_dataset(dataset)
+
+
+@hookimpl
+def lms_bench_scenarios(size):
+    from plugins.experiments.bench import scenarios
+
+    return scenarios(size)

@@ -513,7 +513,7 @@ def test_worker_refuses_in_process_broker(run_cli):
         "Error: celery.broker_url is 'memory://', which lives inside the web process")
 
 
-def test_worker_passes_arguments_to_celery(write_cli_ini, run_cli, monkeypatch,
+def test_worker_passes_arguments_to_celery(write_cli_ini, run_cli, migrated, monkeypatch,
                                            no_logging_setup):
     from celery import Celery
 
@@ -529,7 +529,7 @@ def test_worker_passes_arguments_to_celery(write_cli_ini, run_cli, monkeypatch,
     assert app.conf.lms_registry.settings["celery.task_always_eager"] == "false"
 
 
-def test_worker_warns_when_tasks_run_eagerly(write_cli_ini, run_cli, monkeypatch,
+def test_worker_warns_when_tasks_run_eagerly(write_cli_ini, run_cli, migrated, monkeypatch,
                                              no_logging_setup):
     from celery import Celery
 

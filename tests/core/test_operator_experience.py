@@ -23,7 +23,7 @@ from lms.plugins import discover, select
 from lms.testing import TEST_SETTINGS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ALL_BRANCHES = "lms, accounts, courses, experiments"
+ALL_BRANCHES = "lms, accounts, courses, enrollment, experiments"
 STRONG_SECRET = "a-production-secret-of-forty-bytes-long!"
 
 pytestmark = pytest.mark.usefixtures("clean_lms_environment")
@@ -176,6 +176,54 @@ def test_allow_pending_serves_anyway(write_cli_ini, run_cli, bound_servers, no_l
     assert len(bound_servers) == 2
 
 
+@pytest.fixture
+def fake_celery_worker(monkeypatch):
+    """Celery's worker_main replaced: records its argv, starts nothing."""
+    from celery import Celery
+
+    started = []
+    monkeypatch.setattr(Celery, "worker_main", lambda self, argv: started.append(argv))
+    return started
+
+
+REDIS_BROKER = "celery.broker_url = redis://127.0.0.1:6379/0\ncelery.task_always_eager = false\n"
+
+
+def test_worker_refuses_a_database_never_migrated(write_cli_ini, run_cli, fake_celery_worker,
+                                                  no_logging_setup):
+    ini = write_cli_ini(REDIS_BROKER)
+    assert one_line_error(run_cli("worker", "--concurrency", "2", ini=ini)) == (
+        f"Error: the database was never migrated (pending: {ALL_BRANCHES}): "
+        f"run `lms --ini {ini} migrate` first (or start the worker with --allow-pending)")
+    assert fake_celery_worker == []
+
+
+def test_worker_refuses_a_newly_enabled_plugin_branch(write_cli_ini, run_cli,
+                                                      fake_celery_worker, no_logging_setup):
+    before = write_cli_ini(REDIS_BROKER + "lms.plugins = experiments", name="before.ini")
+    assert run_cli("migrate", ini=before).exit_code == 0
+    assert run_cli("worker", ini=before).exit_code == 0
+    after = write_cli_ini(REDIS_BROKER + "lms.plugins = experiments courses", name="after.ini")
+    assert one_line_error(run_cli("worker", ini=after)) == (
+        "Error: the database has pending migrations: courses: "
+        f"run `lms --ini {after} migrate` first (or start the worker with --allow-pending)")
+    assert fake_celery_worker == [["worker", "--loglevel=INFO"]]
+
+
+def test_worker_allow_pending_starts_anyway(write_cli_ini, run_cli, fake_celery_worker,
+                                            no_logging_setup):
+    ini = write_cli_ini(REDIS_BROKER)
+    result = run_cli("worker", "--allow-pending", "--concurrency", "2", ini=ini)
+    assert result.exit_code == 0, result.output
+    expert = write_cli_ini(REDIS_BROKER + "lms.allow_pending_migrations = true",
+                           name="expert.ini")
+    result = run_cli("worker", ini=expert)
+    assert result.exit_code == 0, result.output
+    # --allow-pending is the command's own option, never passed on to Celery.
+    assert fake_celery_worker == [["worker", "--concurrency", "2", "--loglevel=INFO"],
+                                  ["worker", "--loglevel=INFO"]]
+
+
 def test_other_commands_load_an_unmigrated_database(run_cli):
     result = run_cli("plugins")
     assert result.exit_code == 0, result.output
@@ -225,7 +273,7 @@ def test_heartbeat_fails_while_migrations_are_pending(scratch_settings):
     migrate.upgrade(settings, installed, core_and_accounts, engine=registry["lms.engine"])
     response = app.get("/heartbeat", status=503)
     assert response.json == {"sql": {"status": False, "message": (
-        "the database has pending migrations: courses, experiments (run `lms migrate`)")}}
+        "the database has pending migrations: courses, enrollment, experiments (run `lms migrate`)")}}
 
     migrate.upgrade(settings, installed, registry["lms.enabled_plugins"],
                     engine=registry["lms.engine"])
@@ -399,7 +447,7 @@ def test_landing_page_is_html_for_browsers(app):
         assert f"openlms {lms.__version__}" in page
         for link in ('href="/api-docs/"', 'href="/api-docs/openapi.json"', 'href="/heartbeat"'):
             assert link in page
-        assert "Enabled plugins: accounts, courses, experiments" in page
+        assert "Enabled plugins: accounts, courses, enrollment, experiments" in page
 
 
 def test_landing_page_is_json_when_asked(app):
@@ -408,7 +456,7 @@ def test_landing_page_is_json_when_asked(app):
         "version": lms.__version__,
         "links": {"api_docs": "/api-docs/", "openapi": "/api-docs/openapi.json",
                   "heartbeat": "/heartbeat"},
-        "plugins": ["accounts", "courses", "experiments"],
+        "plugins": ["accounts", "courses", "enrollment", "experiments"],
     }
     for accept in ("application/json", "application/json, text/plain, */*",
                    "text/html;q=0.5, application/json"):

@@ -76,8 +76,8 @@ def app(make_app):
 
 def test_request_id_tween_comes_right_after_cors(app):
     names = [name for name, _ in app.registry.queryUtility(ITweens).implicit()]
-    assert names[:2] == ["lms.cors.cors_tween_factory",
-                         "lms.request_ids.request_id_tween_factory"]
+    assert names[1:3] == ["lms.cors.cors_tween_factory",
+                          "lms.request_ids.request_id_tween_factory"]
 
 
 def test_every_response_gets_a_new_id(app):

@@ -2,7 +2,7 @@
 LIMIT/OFFSET page over the joined rows, the queries stay fixed wherever the page is,
 and on PostgreSQL the keys are read from an index alone (asserted on ``EXPLAIN``)."""
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 
 from lms.models import User
 from plugins.accounts.models import UserPreference
@@ -88,6 +88,41 @@ def test_a_deep_page_takes_the_queries_of_the_first(app, people, query_counter, 
             app.get(url, {"page_size": 5, "page": page}, headers=api_key_headers())
         counts.append(len(queries))
     assert counts[0] == counts[1] == counts[2]
+
+
+def naive_listings(db):
+    """What each listing shows, by plain queries over the joined rows."""
+    prefs = (select(UserPreference.id, User.username, UserPreference.key)
+             .join(User, User.id == UserPreference.user_id).order_by(UserPreference.id))
+    return {
+        USERS: db.scalars(select(User.username).order_by(User.id)).all(),
+        USER_PREFS: [list(row) for row in db.execute(prefs)],
+        PREF_USERS.format("time_zone"): db.scalars(
+            select(User.username).join(UserPreference, UserPreference.user_id == User.id)
+            .where(UserPreference.key == "time_zone").order_by(User.id)).all(),
+    }
+
+
+def listed(app, url, size):
+    pages = walk(app, url, size)
+    if url == USER_PREFS:
+        return [[int(pref["url"].rstrip("/").rsplit("/", 1)[1]), pref["user"]["username"],
+                 pref["key"]] for page in pages for pref in page]
+    return [user["username"] for page in pages for user in page]
+
+
+def test_pages_from_page_boundaries_equal_the_naive_pages(app_factory, db, people):
+    """Every third key is a boundary: nearly every page seeks from one, before and
+    after users (and, by cascade, their preferences) are deleted."""
+    app = app_factory(**{"lms.edx_api_key": API_KEY, "pagination.boundary_interval": "3"})
+    for size in (2, 5):
+        for url, expected in naive_listings(db).items():
+            assert listed(app, url, size) == expected, (url, size)
+    db.execute(delete(User).where(User.username.in_(["person01", "person04", "person05"])))
+    db.commit()
+    for url, expected in naive_listings(db).items():
+        assert listed(app, url, 4) == expected, url
+    assert len(naive_listings(db)[USERS]) == PEOPLE - 3
 
 
 # -- PostgreSQL: index-only keys ---------------------------------------------------------------

@@ -68,7 +68,10 @@ def enrollments(add_plugins):
 
 @pytest.fixture
 def app(app_factory, settings, enrollments):
-    return app_factory(**settings)
+    # The stand-in is these tests' only enrollment source: the real plugin's batch
+    # answer (lms_get_enrollments) would hide it (tests/plugins/enrollment covers
+    # the catalog with the real plugin).
+    return app_factory(**dict(settings, **{"lms.plugins.disabled": "enrollment"}))
 
 
 # -- users and courses ----------------------------------------------------------------------
