@@ -502,7 +502,11 @@ def serve_in_thread(wsgi_app, threads=2):
             for channel in list(server._map.values()):
                 channel.close()
 
-        server.trigger.pull_trigger(close_channels)
+        try:
+            server.trigger.pull_trigger(close_channels)
+        except OSError:
+            # The loop has already stopped and closed its trigger: nothing to wake.
+            pass
         thread.join(timeout=5)
         server.task_dispatcher.shutdown()
 
