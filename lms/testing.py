@@ -630,31 +630,22 @@ def permission_matrix_settings(request):
     return _matrix_settings(request.module)
 
 
-_MATRIX_APPS = {}
-
-
 def _matrix_app(engine, settings):
-    """One app per settings and plugin set for the whole session: building an app with
-    every plugin takes longer than checking an operation."""
-    import sys
-
-    import lms.plugins
-
-    modules = tuple((name, id(sys.modules.get(name))) for name in lms.plugins.BUILTIN_PLUGINS)
-    key = (tuple(sorted(settings.items())), modules, id(engine))
-    if key not in _MATRIX_APPS:
-        merged = dict(settings, **{"sqlalchemy.url": str(engine.url)})
-        config = make_config(merged, engine=engine)
-        app = webtest.TestApp(config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost"})
-        app.registry = config.registry
-        _MATRIX_APPS[key] = app
-    return _MATRIX_APPS[key]
+    """An app per settings and plugin set, built once and reused (as ``app_factory``
+    reuses them): building an app with every plugin takes longer than checking an
+    operation. Its sessions use the engine: what a check writes is committed, and
+    emptied after the test."""
+    merged = dict(settings, **{"sqlalchemy.url": str(engine.url)})
+    wsgi_app, registry = _built_app(engine, merged, reuse=True)
+    app = webtest.TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+    app.registry = registry
+    return app
 
 
 def test_permission_matrix(permission_matrix_operation, permission_matrix_settings, app_factory,
                            engine):
     """Every role gets its expected answer class; no refused body leaks private data."""
-    from lms import matrix
+    from lms import matrix, process_state
 
     route, method = permission_matrix_operation
     # app_factory (requested for its teardown) empties the tables after the test.
@@ -689,6 +680,8 @@ def test_permission_matrix(permission_matrix_operation, permission_matrix_settin
                     failures.append(f"{role}: {response.status} body discloses {leaked}")
     finally:
         db.close()
+        # The app may be handed to a later test (app_factory reuses built apps).
+        process_state.clear(app.registry)
     if failures:
         pytest.fail(f"{method} {route}:\n  " + "\n  ".join(failures), pytrace=False)
 
