@@ -6,7 +6,9 @@
 - enrollments: every user is enrolled (audit) in every course, so the learner's
   course blocks go through the real access rules. The answer comes last
   (``trylast``): an enrollment plugin is asked first, so its queries count as
-  they would in production, and finds nothing (it adds no benchmark data yet);
+  they would in production; this one stands where ``lms_get_enrollment`` finds
+  nothing (the enrollment plugin's data enrolls each user in one course of its
+  own), while its batch answer (``lms_get_enrollments``) is the enrollment plugin's;
 - the core's scenarios: the bare view and ``/heartbeat``.
 """
 from lms.hookspecs import hookimpl

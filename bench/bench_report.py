@@ -212,7 +212,9 @@ def render_startup(results):
         return []
     return ["### Cold start (`bench/startup.py`)\n",
             f"A fresh interpreter building the app from development.ini (scratch SQLite), "
-            f"median of {figures['runs']} processes.\n",
+            f"its bytecode cached as an installed server's is, then answering `GET "
+            f"/heartbeat` through the WSGI call a server makes; median of "
+            f"{figures['runs']} processes.\n",
             table(["measure", "value"], [
                 ["RSS after start (app built)", f"{figures['rss_built_mib']:.1f} MiB"],
                 ["RSS after the first answer (GET /heartbeat)",

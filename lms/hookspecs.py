@@ -51,10 +51,13 @@ def lms_feature_toggles(settings):
 
 
 @hookspec
-def lms_retire_user(dbsession, user, retired_username, retired_email):
+def lms_retire_user(dbsession, user, retired_username, retired_email, original_email):
     """Scrub this plugin's personal data about ``user`` (retirement pipeline).
 
     ``user`` is the core :class:`lms.models.User` row before it is renamed.
+    ``original_email`` is the address the person used: by now ``user.email`` may
+    already hold a placeholder (``deactivate_logout`` replaces it), so rows kept by
+    email (invitations, pre-assignments) must be found with ``original_email``.
     Runs inside the request transaction: raise to abort the whole retirement.
     """
 
@@ -107,7 +110,8 @@ def lms_get_course(dbsession, course_key):
     - ``modes``: a list of course modes (seats), each a dict with ``slug``
       (``audit``, ``verified``, ``professional``, ...), ``min_price`` (int),
       ``currency`` (lower-case ISO code, e.g. ``usd``), ``sku`` (str or None)
-      and ``expiration_datetime`` (the upgrade deadline, or None).
+      and ``expiration_datetime`` (the upgrade deadline, or None); the courses
+      plugin takes them from :func:`lms_course_modes` (``[]`` when no plugin answers).
 
     Example::
 
@@ -257,6 +261,22 @@ def lms_get_enrollments(dbsession, user_id, course_keys):
     """
 
 
+@hookspec(firstresult=True)
+def lms_course_modes(dbsession, course_keys):
+    """Return the course modes (seats) of each course, or None when not implemented.
+
+    Answered by the plugin that owns course modes, for ``course_keys`` (CourseKeys)
+    at once, in a fixed number of queries: ``{course_key_string: [mode dict, ...]}``
+    with an entry for every key. Each mode dict has the keys ``lms_get_course``
+    documents for its ``modes`` (``slug``, ``min_price``, ``currency``, ``sku``,
+    ``expiration_datetime``) plus ``name``, ``description``, ``bulk_sku``,
+    ``android_sku`` and ``ios_sku``. Expired modes are included (callers compare
+    ``expiration_datetime`` with now); a course without any mode answers Open edX's
+    default mode (``audit``, free), as ``CourseMode.all_modes_for_courses`` does.
+    The courses plugin fills ``lms_get_course``'s ``modes`` from it.
+    """
+
+
 @hookspec
 def lms_permission_matrix():
     """Return this plugin's permission matrix: an :class:`lms.matrix.PluginMatrix`
@@ -303,6 +323,8 @@ def lms_bench_scenarios(size):
       under load (latency, throughput, SQL statements per request);
     - ``rows``: for a list, ``rows(users)`` is how many rows it holds with that many
       users: timed at each step, page 1 and a middle page (pages of 10);
+      ``middle(rows)`` gives the middle page's ``(number, query parameters)`` when
+      it is not ``?page=`` (a cursor), None for a list answered whole (page 1 only);
     - ``method`` (``"POST"``), ``form(n)`` (the n-th body; unique values) and
       ``status`` (expected, default 200): a write timed at the smallest and the
       largest step (``csrf``: true to send a CSRF token first);

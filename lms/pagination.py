@@ -116,7 +116,8 @@ def _page_size(request, default, maximum):
 
 
 def page_number(request, stmt, serialize, *, rows=None, default_size=DEFAULT_PAGE_SIZE,
-                max_size=MAX_PAGE_SIZE, namespaced=False, invalid_page_body=None):
+                max_size=MAX_PAGE_SIZE, namespaced=False, invalid_page_body=None,
+                remember=True):
     """Paginate a ``select()``; ``serialize(rows)`` turns the page's rows into dicts.
 
     ``stmt`` must already be ordered. Rows are what ``dbsession.execute(stmt)``
@@ -128,6 +129,10 @@ def page_number(request, stmt, serialize, *, rows=None, default_size=DEFAULT_PAG
     ``select()`` of the page's rows, restricted with ``column.in_(page_keys)`` and
     ordered as ``stmt`` orders the keys (a deferred join). Deep pages of such
     lists seek from the app's page boundaries (see the module's documentation).
+
+    ``remember=False`` keeps no record of the list: for a statement whose parameters
+    change with every request (the current time), whose records could never be
+    reused and would only push the other lists' records out.
     """
     db = request.dbsession
     size = _page_size(request, default_size, max_size)
@@ -142,7 +147,8 @@ def page_number(request, stmt, serialize, *, rows=None, default_size=DEFAULT_PAG
         if page < 1:
             raise invalid_page
     boundaries = request.registry.get(BOUNDARIES_KEY)
-    listing = boundaries.listing(stmt, keyed=rows is not None) if boundaries else None
+    listing = (boundaries.listing(stmt, keyed=rows is not None)
+               if boundaries and remember else None)
     # ``page=last`` needs the exact number of pages.
     threshold = 0 if last else request.registry.get(ESTIMATE_THRESHOLD_KEY, 0)
     count, exact = count_rows(db, stmt, threshold, skip=0 if last else (page - 1) * size,
@@ -610,9 +616,12 @@ def _decode_cursor(token):
 
 
 def cursor(request, stmt, order_column, serialize, *, page_size=100, descending=False,
-           honour_page_size=False):
-    """Keyset pagination on a unique integer ``order_column`` (DRF CursorPagination)."""
-    size = _page_size(request, page_size, None) if honour_page_size else page_size
+           honour_page_size=False, max_page_size=None):
+    """Keyset pagination on a unique integer ``order_column`` (DRF CursorPagination);
+    ``honour_page_size``: a ``page_size`` query parameter (at most ``max_page_size``)
+    overrides ``page_size``."""
+    size = (_page_size(request, page_size, max_page_size) if honour_page_size
+            else page_size)
     token = query_params(request).get("cursor")
     position, reverse = (None, False) if not token else _decode_cursor(token)
     forward_desc = descending != reverse

@@ -32,7 +32,7 @@ RESERVED_NAMES = ("lms", "builtins")
 
 # Dotted names of the first-party plugins, so a plain checkout runs.
 BUILTIN_PLUGINS = ("plugins.experiments", "plugins.courses", "plugins.accounts",
-                   "plugins.enrollment")
+                   "plugins.enrollment", "plugins.mobile")
 
 
 @dataclass
@@ -151,7 +151,9 @@ def topological_order(plugins):
         state[name] = "done"
         ordered.append(plugins[name])
 
-    for name in sorted(plugins):
+    # Built-in plugins first, then third-party ones (each group by name): a named
+    # plugin comes after every built-in whatever its name, requirements first anyway.
+    for name in sorted(plugins, key=lambda name: (not plugins[name].builtin, name)):
         visit(name, [])
     return ordered
 

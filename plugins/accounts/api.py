@@ -84,3 +84,31 @@ def is_username_retired(db, settings, username):
 def is_email_retired(db, settings, email):
     candidates = [retired_email(settings, email, salt) for salt in _salts(settings)]
     return db.scalar(select(User.id).where(User.email.in_(candidates)).limit(1)) is not None
+
+
+# -- retirement steps served by other plugins (enrollment's unenroll/) ---------------------
+
+class RetirementStateError(Exception):
+    """The learner's retirement is not in a state a retirement step may act on; the
+    message is upstream's."""
+
+
+def may_retire_users(registry, user):
+    """``CanRetireUser``: a superuser, or the configured retirement service account."""
+    from lms import permissions
+    from plugins.accounts import retirement
+
+    return permissions.is_superuser(user) or retirement.is_retirement_service(registry, user)
+
+
+def retirement_user_id_for_action(db, username):
+    """Upstream ``UserRetirementStatus.get_retirement_for_retirement_action``: the id of
+    the user whose retirement (by original username) is in a working state, or None
+    when there is no retirement; raises :class:`RetirementStateError` for a wrong state."""
+    from plugins.accounts import retirement
+
+    try:
+        status = retirement.status_for_action(db, username)
+    except retirement.RetirementError as exc:
+        raise RetirementStateError(str(exc)) from exc
+    return None if status is None else status.user_id

@@ -388,7 +388,8 @@ def retire(db, registry, status, after_commit):
     plugin_manager = registry["lms.plugin_manager"]
     plugin_manager.hook.lms_retire_user(dbsession=db, user=user,
                                         retired_username=retired_username,
-                                        retired_email=retired_email)
+                                        retired_email=retired_email,
+                                        original_email=status.original_email or user.email)
     user.name = ""
     user.is_active = False
     user.username = retired_username

@@ -61,7 +61,10 @@ def lms_get_course(dbsession, course_key):
     from plugins.courses import api
 
     course = api.get_course(dbsession, course_key)
-    return None if course is None else api.course_summary(course)
+    if course is None:
+        return None
+    modes = api.course_modes(dbsession, [course_key]).get(course.course_key, [])
+    return api.course_summary(course, modes)
 
 
 @hookimpl

@@ -4,7 +4,11 @@
 - :func:`store_course`: create or atomically replace a course (the importer uses it);
 - :func:`course_summary`: the dict the ``lms_get_course`` hook answers;
 - :func:`may_see_block`: may this viewer see this block now? (the one content rule;
-  :func:`content_access` asks it for a whole course at once).
+  :func:`content_access` asks it for a whole course at once);
+- :func:`course_access`, :func:`load_error`: Open edX ``has_access(user, "load" /
+  "load_mobile", course)`` for many courses, with upstream's error codes;
+- :func:`info_html`: a course's ``info/`` handouts and updates, URLs rewritten;
+- :func:`get_courses`, :func:`organization_logos`: look-ups for lists (one query each).
 """
 import secrets
 from dataclasses import dataclass
@@ -22,6 +26,15 @@ from plugins.courses.access import (  # noqa: F401
     visible_blocks,
 )
 from plugins.courses.models import Asset, Block, Course, Organization
+from plugins.courses.serializers import (  # noqa: F401  (course overview fields)
+    absolute_url,
+    course_image_path,
+    course_start,
+    display_number,
+    display_org,
+    start_display,
+    start_type,
+)
 from plugins.courses.structure import CourseStructure, parse_date  # noqa: F401
 
 STRUCTURE_CACHE_KEY = "courses.structure_cache"
@@ -47,6 +60,25 @@ def new_version():
 def get_course(db, course_key):
     """The Course row for a key (CourseKey or string), or None."""
     return db.scalar(select(Course).where(Course.course_key == str(course_key)))
+
+
+def get_courses(db, course_keys):
+    """``{course key string: Course}`` for the keys that name a course (one query)."""
+    keys = list(dict.fromkeys(str(key) for key in course_keys))
+    if not keys:
+        return {}
+    return {course.course_key: course
+            for course in db.scalars(select(Course).where(Course.course_key.in_(keys)))}
+
+
+def organization_logos(db, short_names):
+    """``{short name: logo (a URL or site path) or None}`` of the organizations that
+    exist among ``short_names`` (one query)."""
+    names = list(dict.fromkeys(short_names))
+    if not names:
+        return {}
+    return dict(db.execute(select(Organization.short_name, Organization.logo)
+                           .where(Organization.short_name.in_(names))).all())
 
 
 def get_structure(registry, db, course):
@@ -125,8 +157,20 @@ def store_course(db, course_key, overview, blocks, assets=()):
     return course
 
 
-def course_summary(course):
-    """The ``lms_get_course`` answer (see lms.hookspecs): course modes are not ours."""
+def course_modes(db, course_keys):
+    """``{course key string: [mode dict]}`` from the plugin owning course modes (the
+    ``lms_course_modes`` hook, through the session's registry); ``{}`` without one."""
+    registry = db.info.get("lms.registry")
+    if registry is None or not course_keys:
+        return {}
+    answer = registry["lms.plugin_manager"].hook.lms_course_modes(
+        dbsession=db, course_keys=list(course_keys))
+    return answer or {}
+
+
+def course_summary(course, modes=()):
+    """The ``lms_get_course`` answer (see lms.hookspecs); course modes are not ours: the
+    caller passes them (:func:`course_modes`)."""
     return {
         "id": course.course_key,
         "display_name": course.display_name,
@@ -137,7 +181,7 @@ def course_summary(course):
         "enrollment_end": course.enrollment_end,
         "self_paced": course.self_paced,
         "cosmetic_display_price": int((course.settings or {}).get("cosmetic_display_price") or 0),
-        "modes": [],
+        "modes": list(modes),
     }
 
 
@@ -191,3 +235,61 @@ def may_see_block(registry, db, user, usage_key, *, now=None):
     access = content_access(registry, db, user, course, now=now)
     node = access.structure.blocks.get(str(key))
     return BlockAccess(access.may_see(str(key)), course, access.structure, node, access)
+
+
+# -- course-level access (upstream has_access on a course) ---------------------------------
+
+def course_access(request, user):
+    """Open edX ``has_access(user, action, course)`` for any number of courses: the
+    caller's roles are read once; call ``prefetch_enrollments(courses)`` before asking
+    about many courses. ``access.has_access("load_mobile", course)`` and the like."""
+    from plugins.courses.views.catalog import CatalogAccess
+
+    return CatalogAccess(request, user)
+
+
+def load_error(access, course, *, mobile=False):
+    """Why ``access``'s user may not load ``course`` (``mobile``: on the mobile apps), as
+    upstream's AccessError ``error_code``, or None when they may: ``mobile_unavailable``,
+    ``not_visible_to_user``, ``course_not_started``, ``audit_expired`` (in that order),
+    ``old_mongo`` for an old-style (slash) course key. Course staff pass every check but
+    the last."""
+    key = parse_course_key(course.course_key)
+    if key is None or key.deprecated:
+        return "old_mongo"
+    if access.is_staff(course):
+        return None
+    if mobile and not (course.mobile_available or access.is_beta_tester(course)):
+        return "mobile_unavailable"
+    if (course.settings or {}).get("visible_to_staff_only"):
+        return "not_visible_to_user"
+    if not access.started(course):
+        return "course_not_started"
+    if access.access_expired(course):
+        return "audit_expired"
+    return None
+
+
+# -- course info (OLX info/) ----------------------------------------------------------------
+
+def info_html(course, section):
+    """The course's ``info/<section>.html`` (``handouts`` or ``updates``) with ``/static/``
+    references turned into the course's asset URLs (site-relative), or None."""
+    from plugins.courses.render import replace_static_urls
+
+    text = {"handouts": course.handouts_html, "updates": course.updates_html}[section]
+    return None if text is None else replace_static_urls(text, course.course_key)
+
+
+def update_items(course):
+    """The structured course updates (``info/updates.items.json``) as imported: a list of
+    ``{"id", "date", "content", "status"}`` in stored order, or None when the export had none."""
+    items = (course.settings or {}).get("course_updates")
+    return list(items) if isinstance(items, list) else None
+
+
+def replace_static_urls(text, course_key):
+    """``/static/<file>`` references in course HTML → the course's asset URLs."""
+    from plugins.courses.render import replace_static_urls as replace
+
+    return replace(text, course_key)

@@ -88,6 +88,14 @@ def get_enrollments(db, user_id, course_keys):
     return answer
 
 
+def user_enrollment_rows(db, user_id, include_inactive=False):
+    """The user's enrollment rows, oldest first (one query)."""
+    query = select(Enrollment).where(Enrollment.user_id == user_id)
+    if not include_inactive:
+        query = query.where(Enrollment.is_active.is_(True))
+    return db.scalars(query.order_by(Enrollment.created, Enrollment.id)).all()
+
+
 def enrollment_orgs(db, user_id):
     """Orgs of every course the user is or was enrolled in."""
     orgs = set()
@@ -114,9 +122,33 @@ def course_modes(db, course_key, include_expired=False):
     return db.scalars(query.order_by(CourseMode.mode_slug)).all()
 
 
+def modes_for_courses(db, course_keys, include_expired=False):
+    """``{course key string: [CourseMode, ...]}`` (ordered by slug) for every key, in one
+    query; expired modes only when asked."""
+    keys = list(dict.fromkeys(str(key) for key in course_keys))
+    answer = {key: [] for key in keys}
+    if not keys:
+        return answer
+    query = select(CourseMode).where(CourseMode.course_key.in_(keys))
+    if not include_expired:
+        query = query.where((CourseMode.expiration_datetime.is_(None))
+                            | (CourseMode.expiration_datetime > utcnow()))
+    for mode in db.scalars(query.order_by(CourseMode.course_key, CourseMode.mode_slug)):
+        answer[mode.course_key].append(mode)
+    return answer
+
+
 def count_active(db, course_key):
     return db.scalar(select(func.count()).select_from(Enrollment).where(
         Enrollment.course_key == str(course_key), Enrollment.is_active.is_(True)))
+
+
+def is_enrollment_allowed(db, email, course_key):
+    """Does an allowed enrollment (``CourseEnrollmentAllowed``) name this email for the
+    course? Emails are stored lower-cased."""
+    return db.scalar(select(AllowedEnrollment.id).where(
+        AllowedEnrollment.email == (email or "").lower(),
+        AllowedEnrollment.course_key == str(course_key)).limit(1)) is not None
 
 
 # -- changes ------------------------------------------------------------------------------
@@ -197,10 +229,11 @@ def set_attributes(db, row, attributes):
     db.flush()
 
 
-def retire_user(db, user):
-    """Scrub what links enrollment data to the person beyond their (renamed) user row."""
-    db.execute(delete(AllowedEnrollment).where(
-        AllowedEnrollment.email == (user.email or "").lower()))
+def retire_user(db, user, original_email=None):
+    """Scrub what links enrollment data to the person beyond their (renamed) user row;
+    invitations are kept by email, so both the current and the original address go."""
+    emails = {(email or "").lower() for email in (user.email, original_email) if email}
+    db.execute(delete(AllowedEnrollment).where(AllowedEnrollment.email.in_(emails)))
     enrollment_ids = select(Enrollment.id).where(Enrollment.user_id == user.id)
     db.execute(delete(EnrollmentAttribute).where(
         EnrollmentAttribute.enrollment_id.in_(enrollment_ids)))
@@ -280,3 +313,92 @@ def _send_pending(session):
                  course_key=parse_course_key(change.course_key), mode=change.mode,
                  is_active=change.is_active)
         hook_session.commit()
+
+
+# -- allowed enrollments (bulk enrollment), course email opt-outs -------------------------
+
+def default_mode(db, course_key):
+    """The mode an enrollment gets when none is asked (upstream ``_default_course_mode``):
+    audit, unless the course offers honor and not audit."""
+    slugs = {mode.mode_slug for mode in course_modes(db, course_key)}
+    if "honor" in slugs and DEFAULT_MODE not in slugs:
+        return "honor"
+    return DEFAULT_MODE
+
+
+def get_allowed_enrollment(db, email, course_key):
+    """The :class:`AllowedEnrollment` naming ``email`` for the course, or None."""
+    return db.scalar(select(AllowedEnrollment).where(
+        AllowedEnrollment.email == (email or "").lower(),
+        AllowedEnrollment.course_key == str(course_key)))
+
+
+def allow_enrollment(db, email, course_key, auto_enroll=False):
+    """Create or update the allowed enrollment of ``email`` (``get_or_create``, safe
+    when two requests create it at once) and return it."""
+    row = get_allowed_enrollment(db, email, course_key)
+    if row is None:
+        try:
+            with db.begin_nested():
+                row = AllowedEnrollment(email=(email or "").lower(), course_key=str(course_key),
+                                        auto_enroll=auto_enroll, created=utcnow())
+                db.add(row)
+                db.flush()
+            return row
+        except IntegrityError:
+            row = get_allowed_enrollment(db, email, course_key)
+    row.auto_enroll = auto_enroll
+    db.flush()
+    return row
+
+
+def disallow_enrollment(db, email, course_key):
+    """Delete the allowed enrollment of ``email``; True when there was one."""
+    result = db.execute(delete(AllowedEnrollment).where(
+        AllowedEnrollment.email == (email or "").lower(),
+        AllowedEnrollment.course_key == str(course_key)))
+    return result.rowcount > 0
+
+
+def apply_allowed_enrollments(db, user):
+    """Enroll a newly registered user in every course an auto-enrolling allowed
+    enrollment names them for (upstream ``_enroll_user_in_pending_courses``); the
+    allowed enrollments stay. Returns the course keys enrolled in."""
+    if not user.email:
+        return []
+    rows = db.scalars(select(AllowedEnrollment).where(
+        AllowedEnrollment.email == user.email.lower(), AllowedEnrollment.auto_enroll.is_(True))
+        .order_by(AllowedEnrollment.id)).all()
+    enrolled = []
+    for row in rows:
+        current = get_enrollment_row(db, user.id, row.course_key)
+        if current is not None and current.is_active:
+            continue
+        enroll(db, user.id, row.course_key, mode=default_mode(db, row.course_key))
+        enrolled.append(row.course_key)
+    return enrolled
+
+
+def is_opted_out_of_email(db, user_id, course_key):
+    """Did the user opt out of the course's bulk email (``change_email_settings``)?"""
+    from plugins.enrollment.models import CourseEmailOptout
+
+    return db.scalar(select(CourseEmailOptout.id).where(
+        CourseEmailOptout.user_id == user_id,
+        CourseEmailOptout.course_key == str(course_key)).limit(1)) is not None
+
+
+def email_optout_user_ids(db, course_key):
+    """Ids of the users who opted out of the course's bulk email (one query)."""
+    from plugins.enrollment.models import CourseEmailOptout
+
+    return set(db.scalars(select(CourseEmailOptout.user_id).where(
+        CourseEmailOptout.course_key == str(course_key))))
+
+
+def embargo_allows(request, course_key, user):
+    """May ``user`` (None: anonymous) reach ``course_key`` from where ``request`` comes,
+    under the course's country access rules (upstream ``embargo.api.check_course_access``)?"""
+    from plugins.enrollment import embargo
+
+    return embargo.check_course_access(request, course_key, user)

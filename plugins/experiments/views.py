@@ -225,10 +225,13 @@ def get_key_value(request):
                     responses={200: doc.KEY_VALUE_PAGE, 404: "Invalid page."})
 def get_key_value_list(request):
     """Site-wide experiment values (anyone may read)."""
-    stmt = filtered(select(ExperimentKeyValue).order_by(ExperimentKeyValue.id),
+    # Paged on ids alone (a deferred join), so deep pages seek from page boundaries.
+    keys = filtered(select(ExperimentKeyValue.id).order_by(ExperimentKeyValue.id),
                     ExperimentKeyValue, request.validated)
     return pagination.page_number(
-        request, stmt, lambda rows: [serialize_key_value(row) for row, in rows])
+        request, keys, lambda rows: [serialize_key_value(row) for row, in rows],
+        rows=lambda page: (select(ExperimentKeyValue).where(ExperimentKeyValue.id.in_(page))
+                           .order_by(ExperimentKeyValue.id)))
 
 
 @key_value_list.post(schema=KeyValueBody(), validators=(staff_only, colander_body_validator),

@@ -298,7 +298,8 @@ def test_retire_user_hook_removes_only_that_users_greetings(hello_app, db):
     add_greetings(db, bob, 1)
     pm = hello_app.registry["lms.plugin_manager"]
     pm.hook.lms_retire_user(dbsession=db, user=alice, retired_username="retired_user_x",
-                            retired_email="retired_user_x@retired.invalid")
+                            retired_email="retired_user_x@retired.invalid",
+                            original_email=alice.email)
     db.commit()
     assert greeting_rows(db) == [(bob.id, "greeting 0")]
 
@@ -321,7 +322,8 @@ def test_disabled_plugin_has_no_routes_settings_or_hooks(app_factory, db):
     pm = registry["lms.plugin_manager"]
     assert pm.get_plugin("hello") is None
     pm.hook.lms_retire_user(dbsession=db, user=alice, retired_username="retired_user_x",
-                            retired_email="retired_user_x@retired.invalid")
+                            retired_email="retired_user_x@retired.invalid",
+                            original_email=alice.email)
     db.commit()
     assert greeting_rows(db) == [(alice.id, "greeting 0")]
 

@@ -39,6 +39,7 @@ ANSWERS_ANY_BODY = {
     ("experiments.data_detail", "DELETE"): "DRF's destroy reads no body.",
     ("experiments.key_value_detail", "DELETE"): "DRF's destroy reads no body.",
     ("accounts.preference_detail", "DELETE"): "PreferencesDetailView.delete reads no body.",
+    ("enrollment.course_mode", "DELETE"): "CourseModesDetailView's destroy reads no body.",
     ("accounts.name_change_confirm", "POST"):
         "NameChangeView.confirm reads no body: it confirms the pending name change.",
     ("lms.set_language", "POST"):
@@ -48,6 +49,11 @@ ANSWERS_ANY_BODY = {
         "track.views.user_track reads request.POST (empty for any body that is not a "
         "form) and answers 'success': it logs an 'unknown' event, in the tracking log, "
         "not the database.",
+    ("enrollment.cohort_user", "DELETE"):
+        "CohortUsers.delete reads no body: it removes the user named in the path.",
+    ("enrollment.cohort_user", "POST"):
+        "CohortUsers.post falls back to the username in the path when the body holds no "
+        "`users` list (unknown keys ignored); the sample user is already a member.",
 }
 
 # Change rows whatever the body (a DELETE whose view reads none): counts not compared.
@@ -55,8 +61,10 @@ CHANGES_STATE_WITHOUT_BODY = {
     ("experiments.data_detail", "DELETE"): "deletes the row; DRF's destroy reads no body.",
     ("experiments.key_value_detail", "DELETE"): "deletes the row; DRF's destroy reads no body.",
     ("accounts.preference_detail", "DELETE"): "deletes the preference; reads no body.",
+    ("enrollment.course_mode", "DELETE"): "deletes the mode; DRF's destroy reads no body.",
     ("accounts.name_change_confirm", "POST"): "applies the pending name change; reads no body.",
     ("lms.logout", "POST"): "ends the caller's session; reads no body.",
+    ("enrollment.cohort_user", "DELETE"): "removes the member named in the path; reads no body.",
 }
 
 # Upstream answers these errors as plain text (Django's HttpResponseBadRequest).
@@ -90,6 +98,10 @@ ACCEPTED_BODIES = {
         ({LONG_TEXT, "lists for the fields", "objects for the fields", "null for the fields"},
          "upstream filters email__in by whatever 'emails' holds: nothing matches, "
          "nothing is stored (upstream fails with a 500 on null; openlms answers [])."),
+    ("mobile.course_status_info", "PATCH"):
+        ({"null for the fields"},
+         "UserCourseStatus.patch reads last_visited_module_id and modification_date with "
+         "request.data.get: null values are absent ones, so it answers the unchanged status."),
 }
 
 
@@ -106,6 +118,11 @@ OWN = {
     ("POST", "/event"): {"json_error_body": CSRF_PAGE},
     ("POST", "/i18n/setlang/"): {"json_error_body": CSRF_PAGE},
     ("POST", "/password_reset_confirm/{uidb36}-{token}/"): {"json_error_body": CSRF_PAGE},
+    **{("GET", path): {"response_schema_conformance":
+                       "EnrollmentView answers Response(None) when there is no enrollment: "
+                       "200, application/json, an empty body (not JSON)"}
+       for path in ("/api/enrollment/v1/enrollment/{course_id}",
+                    "/api/enrollment/v1/enrollment/{username},{course_id}")},
 }
 
 # Upstream's contract (../shared/spec/lms-openapi.yaml, paths under its basePath).
@@ -142,4 +159,8 @@ UPSTREAM_CORRECTIONS = [
      "`hidden` is a SerializerMethodField (drf-yasg says string); it returns a boolean"),
     ("definitions/IDVerificationDetails/properties/receipt_id", NULLABLE,
      "manual and SSO verifications have no receipt id: IDVerificationDetails answers null"),
+    *[(f"definitions/course_modes.CourseMode/properties/{name}", NULLABLE,
+       "CourseModeSerializer shows the model's null columns as null (upstream's own tests "
+       "expect None for an unset expiration, description and SKUs)")
+      for name in ("expiration_datetime", "description", "sku", "bulk_sku")],
 ]

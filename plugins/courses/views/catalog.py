@@ -9,9 +9,16 @@ caller's own name is the caller, ``""`` is the anonymous user (also for a
 logged-in caller, as upstream's code does), anyone else needs global staff.
 
 What a user may see is Open edX's ``has_access(user, action, course)``,
-evaluated in memory by :class:`CatalogAccess` for every course with the
-user's roles loaded once. The enrollment hook is only asked when the answer
-depends on it (a course that is not enrollable; ``is_enrolled``).
+evaluated in memory by :class:`CatalogAccess` with the user's roles loaded
+once. The enrollment hook is only asked when the answer depends on it (a
+course that is not enrollable; ``is_enrolled``). The lists do not load the
+catalog: :meth:`CatalogAccess.sql_superset` turns each check into SQL that
+keeps every course the check passes (exactly those, but for what only Python
+knows: an audit learner's expired access, a beta tester's early start, a
+``visible_to_staff_only`` that is truthy but no ``true``), the keyed paginator
+pages the keys that SQL keeps, and each page's courses are checked in memory
+(the authority). A course only the in-memory check drops is counted but not
+shown, so such a page holds fewer results.
 
 ``search_term``: Open edX filters through its search engine (and ignores the
 term without one). openlms has none; it keeps the courses whose name, short
@@ -21,7 +28,7 @@ import math
 from datetime import timedelta
 
 import colander
-from sqlalchemy import false, select
+from sqlalchemy import and_, false, func, not_, or_, select, true
 from sqlalchemy.orm import defer
 
 from lms import pagination, permissions, throttle
@@ -42,6 +49,7 @@ from plugins.courses.serializers import (
     serialize_course,
     serialize_course_detail,
 )
+from plugins.courses.structure import DEFAULT_START
 
 course_list = Service("courses.course_list", "/api/courses/v1/courses/",
                       auth=STANDARD_AUTH, errors="developer", anonymous=("GET",))
@@ -66,6 +74,9 @@ CATALOG_PERMISSION = "see_exists"
 # The course columns the list never shows; not loaded for the whole catalog.
 HEAVY_COLUMNS = (Course.overview, Course.handouts_html, Course.updates_html,
                  Course.grading_policy)
+# The checks whose answer depends on the time of the request: their lists' page
+# boundaries could not be reused (lms.pagination), so they are not remembered.
+TIMED_ACTIONS = frozenset(("load", "load_mobile", "enroll", "see_exists"))
 
 
 # -- query parameters (Django forms of upstream, as colander types) ---------------------
@@ -379,6 +390,79 @@ class CatalogAccess:
     def has_all(self, actions, course):
         return all(self.has_access(action, course) for action in actions)
 
+    # The same checks as SQL over Course, each keeping at least the courses it passes.
+
+    def _holds_role(self, roles):
+        """SQL: the user holds one of ``roles`` on the course or on its org."""
+        roles = set(roles)
+        keys = sorted(key for key, held in self.course_roles.items() if held & roles)
+        orgs = sorted(org for org, held in self.org_roles.items() if held & roles)
+        return or_(false(), *([Course.course_key.in_(keys)] if keys else []),
+                   *([Course.org.in_(orgs)] if orgs else []))
+
+    def _staff_sql(self):
+        return true() if self.global_staff else self._holds_role(permissions.STAFF_ROLES)
+
+    def _instructor_sql(self):
+        return true() if self.global_staff else self._holds_role(("instructor",))
+
+    def _enrollment_open_sql(self):
+        return and_(or_(Course.enrollment_start.is_(None), Course.enrollment_start < self.now),
+                    or_(Course.enrollment_end.is_(None), Course.enrollment_end > self.now))
+
+    def _can_enroll_sql(self):
+        return or_(self._staff_sql(), and_(Course.invitation_only.is_not(True),
+                                           self._enrollment_open_sql()))
+
+    def _not_certainly_staff_only_sql(self):
+        """SQL: ``visible_to_staff_only`` is not JSON ``true`` (nor ``1``/``"true"`` on
+        SQLite/PostgreSQL): every course it drops Python drops too."""
+        if self.request.dbsession.get_bind().dialect.name == "postgresql":
+            value = func.coalesce(Course.settings["visible_to_staff_only"].as_string(), "")
+            return value != "true"
+        return func.coalesce(func.json_extract(Course.settings, "$.visible_to_staff_only"),
+                             0) != 1
+
+    def _can_load_sql(self):
+        """A superset of :meth:`can_load`: a beta tester may start early, and an audit
+        learner's access may have expired (both left to Python)."""
+        started = and_(Course.start.is_not(None), Course.start < self.now)
+        if self.now > DEFAULT_START:
+            started = or_(started, Course.start.is_(None))
+        beta = self._holds_role(("beta_testers",))
+        # Old-style (deprecated) course keys are the only ones holding a slash.
+        return and_(not_(Course.course_key.contains("/")), or_(
+            self._staff_sql(),
+            and_(self._not_certainly_staff_only_sql(), or_(started, beta))))
+
+    def sql_superset(self, action):
+        """SQL over Course keeping every course :meth:`has_access` passes for ``action``
+        (exactly those for all but ``load``, ``load_mobile`` and ``see_exists``)."""
+        if action == "load":
+            return self._can_load_sql()
+        if action == "load_mobile":
+            return and_(or_(Course.mobile_available.is_(True),
+                            self._holds_role(("beta_testers",)), self._staff_sql()),
+                        self._can_load_sql())
+        if action == "enroll":
+            return self._can_enroll_sql()
+        if action == "see_exists":
+            return or_(self._can_enroll_sql(), self._can_load_sql())
+        if action == "staff":
+            return self._staff_sql()
+        if action == "instructor":
+            return self._instructor_sql()
+        if action == "see_in_catalog":
+            return or_(Course.catalog_visibility == "both", self._staff_sql())
+        if action == "see_about_page":
+            return or_(Course.catalog_visibility.in_(("both", "about")), self._staff_sql())
+        raise ValueError(action)
+
+    def passing(self, actions, courses):
+        """The ``courses`` (one page) that pass every check, enrollments asked at once."""
+        self.prefetch_enrollments(courses)
+        return [course for course in courses if self.has_all(actions, course)]
+
 
 def matches_search(course, term):
     """openlms's search without a search engine (see the module docstring)."""
@@ -386,6 +470,21 @@ def matches_search(course, term):
     haystack = (course.display_name, course.short_description, course.org,
                 course.display_org, course.number, course.display_number)
     return any(needle in value.casefold() for value in haystack if value)
+
+
+def light_courses():
+    return select(Course).options(*(defer(column) for column in HEAVY_COLUMNS))
+
+
+def checked_page(request, keys, access, actions, serialize, max_size):
+    """Namespaced keyed page over ``keys`` (course keys a superset of SQL keeps), each
+    page's courses checked in memory; ``serialize(courses)`` shows those that pass."""
+    return pagination.page_number(
+        request, keys, lambda rows: serialize(access.passing(actions, [c for c, in rows])),
+        rows=lambda page: light_courses().where(Course.course_key.in_(page))
+        .order_by(Course.course_key),
+        max_size=max_size, namespaced=True, invalid_page_body=INVALID_PAGE,
+        remember=TIMED_ACTIONS.isdisjoint(actions))
 
 
 def ids_page(request, course_ids, serialize, stmt, max_size):
@@ -406,33 +505,39 @@ def ids_page(request, course_ids, serialize, stmt, max_size):
 def get_course_list(request):
     """The courses of the catalog the caller (or, for staff, `?username=`) may see."""
     query = request.validated
+    db = request.dbsession
     user = effective_user(request, query["username"])
-    stmt = select(Course).options(*(defer(column) for column in HEAVY_COLUMNS))
+    access = CatalogAccess(request, user)
+    wanted = sorted({CATALOG_PERMISSION} | query["permissions"])
+    filters = [access.sql_superset(action) for action in wanted]
     if query["course_keys"]:
-        stmt = stmt.where(Course.course_key.in_(sorted(query["course_keys"])))
+        filters.append(Course.course_key.in_(sorted(query["course_keys"])))
     if query["mobile"] is not None:
-        stmt = stmt.where(Course.mobile_available == query["mobile"])
+        filters.append(Course.mobile_available == query["mobile"])
     if query["active_only"]:
-        stmt = stmt.where((Course.end.is_(None)) | (Course.end >= utcnow()))
-    stmt = stmt.order_by(Course.course_key)
-    candidates = request.dbsession.scalars(stmt).all()
+        filters.append((Course.end.is_(None)) | (Course.end >= access.now))
     org = query["org"].casefold()
     if org:
-        # In Python: SQL lower() differs between databases for non-ASCII text.
-        candidates = [course for course in candidates if course.org.casefold() == org]
-    access = CatalogAccess(request, user)
-    access.prefetch_enrollments(candidates)
-    wanted = {CATALOG_PERMISSION} | query["permissions"]
-    visible = [course for course in candidates if access.has_all(sorted(wanted), course)]
-    if query["search_term"]:
-        if query["mobile_search"]:
-            visible = visible[:MOBILE_SEARCH_COURSE_LIMIT]
-        visible = [course for course in visible if matches_search(course, query["search_term"])]
-    page_stmt = (select(Course).options(*(defer(column) for column in HEAVY_COLUMNS))
-                 .order_by(Course.course_key))
+        # Matched in Python: SQL lower() differs between databases for non-ASCII text.
+        orgs = [name for name in db.scalars(select(Course.org).distinct())
+                if name.casefold() == org]
+        filters.append(Course.org.in_(orgs))
+
+    def serialize(courses):
+        return [serialize_course(request, course) for course in courses]
+
+    if not query["search_term"]:
+        keys = select(Course.course_key).where(*filters).order_by(Course.course_key)
+        return checked_page(request, keys, access, wanted, serialize, COURSE_LIST_MAX_PAGE_SIZE)
+    # Searching: no search engine, so every candidate is checked and searched here.
+    candidates = db.scalars(light_courses().where(*filters).order_by(Course.course_key)).all()
+    visible = access.passing(wanted, candidates)
+    if query["mobile_search"]:
+        visible = visible[:MOBILE_SEARCH_COURSE_LIMIT]
+    visible = [course for course in visible if matches_search(course, query["search_term"])]
     return ids_page(request, (course.id for course in visible),
-                    lambda rows: [serialize_course(request, course) for course, in rows],
-                    page_stmt, COURSE_LIST_MAX_PAGE_SIZE)
+                    lambda rows: serialize([course for course, in rows]),
+                    light_courses().order_by(Course.course_key), COURSE_LIST_MAX_PAGE_SIZE)
 
 
 # -- GET /api/courses/v1/courses/{course_key_string} ----------------------------------------
@@ -511,11 +616,8 @@ def get_course_ids(request):
         return pagination.page_number(request, keys, _keys, max_size=COURSE_IDS_MAX_PAGE_SIZE,
                                       namespaced=True, invalid_page_body=INVALID_PAGE)
     access = CatalogAccess(request, user)
-    courses = request.dbsession.scalars(
-        select(Course).options(*(defer(column) for column in HEAVY_COLUMNS))
-        .order_by(Course.course_key)).all()
-    access.prefetch_enrollments(courses)  # one batch, not one look-up per course
-    allowed = (course.id for course in courses if access.has_access(role, course))
-    return ids_page(request, allowed, _keys, keys, COURSE_IDS_MAX_PAGE_SIZE)
+    return checked_page(request, keys.where(access.sql_superset(role)), access, [role],
+                        lambda courses: [course.course_key for course in courses],
+                        COURSE_IDS_MAX_PAGE_SIZE)
 
 

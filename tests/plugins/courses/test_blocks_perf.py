@@ -64,8 +64,10 @@ def test_query_count_does_not_grow_with_the_course(app, db, courses, query_count
         counts[course.course_key] = len(queries)
         assert len(body) == {SMALL_KEY: 15, LARGE_KEY: 325}[course.course_key]
     assert counts[SMALL_KEY] == counts[LARGE_KEY]
-    # Authentication, the course row, and the role look-ups of the viewer.
-    assert counts[SMALL_KEY] == (3 if as_staff else 4)
+    # Authentication, the course row, and the role look-ups of the viewer; a learner's
+    # content groups add the enrollment plugin's cohort settings and the course's
+    # cohort_config (lms_user_partition_groups).
+    assert counts[SMALL_KEY] == (3 if as_staff else 6)
 
 
 def test_a_second_request_reuses_the_tree(app, db, courses):

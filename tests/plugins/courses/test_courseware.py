@@ -482,5 +482,5 @@ def test_sequence_query_count_does_not_grow_with_its_units(app, db, learner, lea
             body = app.get(sequence_url, headers=headers(app, learner)).json
         assert [i["complete"] for i in body["items"]] == [False] * units
         counts.append(len(queries))
-    # user, course, staff role, beta role
-    assert counts == [4, 4]
+    # user, course, staff role, beta role; content groups: cohort settings, cohort_config
+    assert counts == [6, 6]

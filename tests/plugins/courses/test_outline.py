@@ -372,8 +372,9 @@ def test_query_count_does_not_grow_with_the_outline(app, db, learner, learner_da
             body = get(app, course_key, caller=learner).json
         assert len(body["outline"]["sequences"]) == 3 * sections
         counts.append(len(queries))
-    # user, course, staff role, beta role, can-see-all role
-    assert counts == [5, 5]
+    # user, course, staff role, beta role, can-see-all role; content groups: cohort
+    # settings and the course's cohort_config (lms_user_partition_groups)
+    assert counts == [7, 7]
 
 
 def test_enrolled_org_staff_get_the_learner_outline(app, db, learner_data):

@@ -199,9 +199,13 @@ def test_retire_user_scrubs_attributes_allowed_emails_and_authorship(db, hooks, 
     api.enroll(db, bob.id, COURSE, changed_by_id=alice.id)
     db.add(AllowedEnrollment(email=alice.email.lower(), course_key=OTHER))
     db.add(AllowedEnrollment(email=bob.email.lower(), course_key=OTHER))
+    original_email = alice.email
+    # deactivate_logout has already replaced the address by the time retire runs.
+    alice.email = "retired_user_1@retired.invalid"
     db.flush()
     hooks.lms_retire_user(dbsession=db, user=alice, retired_username="retired_user_1",
-                          retired_email="retired_user_1@retired.invalid")
+                          retired_email="retired_user_1@retired.invalid",
+                          original_email=original_email)
     assert db.scalars(select(EnrollmentAttribute)).all() == []
     assert db.scalars(select(AllowedEnrollment.email)).all() == [bob.email.lower()]
     assert history(db, bob.id) == [(None, None, None, "audit", True)]

@@ -71,7 +71,8 @@ def test_retire_user_deletes_only_that_users_rows(app, db, alice, bob):
     kept = add_data(db, bob, 1, "a")
     add_key_value(db)
     app.registry["lms.plugin_manager"].hook.lms_retire_user(
-        dbsession=db, user=alice, retired_username="retired__x", retired_email="x@retired.invalid")
+        dbsession=db, user=alice, retired_username="retired__x", retired_email="x@retired.invalid",
+        original_email=alice.email)
     db.commit()
     assert db.scalars(select(ExperimentData.id)).all() == [kept.id]
     assert len(db.scalars(select(ExperimentKeyValue)).all()) == 1
