@@ -278,6 +278,30 @@ def lms_course_modes(dbsession, course_keys):
 
 
 @hookspec
+def lms_report_score(dbsession, user_id, course_key, usage_key, earned, possible, source,
+                     actor_id, reason):
+    """A learner's score on one block, from any source: an LTI tool's AGS result, staff
+    grading, a proctoring review. ``course_key`` and ``usage_key`` are strings,
+    ``earned``/``possible`` raw points (floats, ``possible`` > 0), ``source`` a short
+    name of the reporter (``"lti"``, ``"proctoring"``...), ``actor_id`` the user who
+    caused it (None for a machine) and ``reason`` free text kept in the score history.
+
+    Called inside the reporter's transaction; the plugin that keeps grades stores the
+    score with its history and updates the learner's grades after commit. Nobody
+    answering (grades switched off) drops the score.
+    """
+
+
+@hookspec
+def lms_course_published(dbsession, course_key, version):
+    """A new version of a course (``course_key`` string) became its published content:
+    an import or re-import. Called inside the importing transaction, after the blocks
+    and the course overview (grading policy included) are stored. Plugins that derive
+    data from the content (course grades) schedule their refresh after commit.
+    """
+
+
+@hookspec
 def lms_permission_matrix():
     """Return this plugin's permission matrix: an :class:`lms.matrix.PluginMatrix`
     (or a plain list of :class:`lms.matrix.Row`).

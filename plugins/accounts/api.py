@@ -112,3 +112,24 @@ def retirement_user_id_for_action(db, username):
     except retirement.RetirementError as exc:
         raise RetirementStateError(str(exc)) from exc
     return None if status is None else status.user_id
+
+
+def update_email_opt_in(db, user, org, opt_in):
+    """Upstream ``preferences.api.update_email_opt_in``: store the user's marketing
+    consent for ``org`` (``UserOrgTag`` ``email-optin``, "True"/"False"); a learner
+    young enough to need parental consent is always stored as opted out."""
+    from plugins.accounts.views.preferences import (EMAIL_OPTIN_MINIMUM_AGE,
+                                                    requires_parental_consent,
+                                                    set_email_opt_in)
+
+    if requires_parental_consent(get_profile(db, user.id), EMAIL_OPTIN_MINIMUM_AGE):
+        opt_in = False
+    set_email_opt_in(db, user, org, bool(opt_in))
+
+
+def get_email_opt_in(db, user_id, org):
+    """The stored ``email-optin`` tag value for ``org`` ("True"/"False"), or None."""
+    from plugins.accounts.models import UserOrgTag
+
+    return db.scalar(select(UserOrgTag.value).where(
+        UserOrgTag.user_id == user_id, UserOrgTag.org == org, UserOrgTag.key == "email-optin"))

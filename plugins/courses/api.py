@@ -106,7 +106,8 @@ def store_course(db, course_key, overview, blocks, assets=()):
     - ``assets``: dicts with ``name``, ``content_type``, ``content`` (bytes), ``locked``.
 
     The previous version's blocks and assets are removed in the same
-    transaction, so other transactions see the old course until commit.
+    transaction, so other transactions see the old course until commit. The
+    ``lms_course_published`` hook hears of the new version (in this transaction).
     """
     key = parse_course_key(str(course_key))
     if key is None:
@@ -154,6 +155,10 @@ def store_course(db, course_key, overview, blocks, assets=()):
               content=asset["content"], locked=bool(asset.get("locked")))
         for asset in assets)
     db.flush()
+    registry = db.info.get("lms.registry")
+    if registry is not None:  # plugins deriving data from the content hear of it
+        registry["lms.plugin_manager"].hook.lms_course_published(
+            dbsession=db, course_key=str(key), version=course.version)
     return course
 
 
@@ -293,3 +298,18 @@ def replace_static_urls(text, course_key):
     from plugins.courses.render import replace_static_urls as replace
 
     return replace(text, course_key)
+
+
+def verify_handler_token(settings, user_id, usage_key, token, now=None):
+    """True when a handler URL's ``{user_id}-{token}`` was signed for this user and block
+    by :func:`plugins.courses.render.handler_url` and has not expired."""
+    from plugins.courses.render import verify_handler_token as verify
+
+    return verify(settings, user_id, usage_key, token, now=now)
+
+
+def signed_handler_url(settings, base_url, usage_key, user_id, handler_name, now=None):
+    """The signed handler URL ``GET .../handler_url/{handler_name}/`` hands out."""
+    from plugins.courses.render import handler_url
+
+    return handler_url(settings, base_url, usage_key, user_id, handler_name, now=now)

@@ -116,6 +116,9 @@ def lms_retire_user(dbsession, user, retired_username, retired_email, original_e
     from plugins.enrollment import api, cohorts
 
     api.retire_user(dbsession, user, original_email)
+    api.retire_manual_enrollments(dbsession, user, retired_email,
+                                  {(email or "").lower() for email in (user.email, original_email)}
+                                  | {user.email, original_email})
     cohorts.retire_user(dbsession, user, original_email)
 
 

@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from lms.db import separate_session
 from lms.keys import parse_course_key
 from lms.timeutil import utcnow
-from plugins.enrollment.models import (DEFAULT_MODE, AllowedEnrollment, CourseMode,
-                                       CourseSeatLock, Enrollment, EnrollmentAttribute,
-                                       EnrollmentHistory)
+from plugins.enrollment.models import (ALLOWEDTOENROLL_TO_ENROLLED, DEFAULT_MODE,
+                                       AllowedEnrollment, CourseMode, CourseSeatLock,
+                                       Enrollment, EnrollmentAttribute, EnrollmentHistory,
+                                       ManualEnrollmentAudit)
 
 # Modes a learner did not pay for (upstream CourseMode.AUDIT / HONOR).
 FREE_MODES = ("audit", "honor")
@@ -141,6 +142,45 @@ def modes_for_courses(db, course_keys, include_expired=False):
 def count_active(db, course_key):
     return db.scalar(select(func.count()).select_from(Enrollment).where(
         Enrollment.course_key == str(course_key), Enrollment.is_active.is_(True)))
+
+
+def active_user_ids(db, course_key):
+    """Ids of the course's active enrollees, in enrollment order (one query)."""
+    return list(db.scalars(select(Enrollment.user_id).where(
+        Enrollment.course_key == str(course_key), Enrollment.is_active.is_(True))
+        .order_by(Enrollment.id)))
+
+
+def active_enrollees_select(course_key):
+    """A select of the course's active enrollees for keyset pages: rows of
+    ``(id, user_id, mode, username, email)``; ``ENROLLMENT_ID`` is the order column."""
+    from lms.models import User
+
+    return (select(Enrollment.id, Enrollment.user_id, Enrollment.mode, User.username,
+                   User.email)
+            .join(User, User.id == Enrollment.user_id)
+            .where(Enrollment.course_key == str(course_key), Enrollment.is_active.is_(True)))
+
+
+ENROLLMENT_ID = Enrollment.id
+
+
+def active_enrollments_select():
+    """:func:`active_enrollees_select` over every course, with ``course_key``."""
+    from lms.models import User
+
+    return (select(Enrollment.id, Enrollment.user_id, Enrollment.mode, Enrollment.course_key,
+                   User.username, User.email)
+            .join(User, User.id == Enrollment.user_id)
+            .where(Enrollment.is_active.is_(True)))
+
+
+def cohort_user_ids_select(course_key, cohort_id):
+    """A select of the user ids in cohort ``cohort_id`` of the course (for filters)."""
+    from plugins.enrollment.models import CohortMembership
+
+    return select(CohortMembership.user_id).where(
+        CohortMembership.course_key == str(course_key), CohortMembership.cohort_id == cohort_id)
 
 
 def is_enrollment_allowed(db, email, course_key):
@@ -374,9 +414,52 @@ def apply_allowed_enrollments(db, user):
         current = get_enrollment_row(db, user.id, row.course_key)
         if current is not None and current.is_active:
             continue
-        enroll(db, user.id, row.course_key, mode=default_mode(db, row.course_key))
+        enrollment = enroll(db, user.id, row.course_key, mode=default_mode(db, row.course_key))
         enrolled.append(row.course_key)
+        # Upstream: a manual audit of the invitation is followed by its completion.
+        invitation = latest_manual_audit(db, user.email)
+        if invitation is not None:
+            record_manual_enrollment(db, invitation.enrolled_by_id, user.email,
+                                     ALLOWEDTOENROLL_TO_ENROLLED, invitation.reason,
+                                     enrollment)
     return enrolled
+
+
+# -- manual enrollment audit -----------------------------------------------------------------
+
+def record_manual_enrollment(db, enrolled_by_id, email, state_transition, reason=None,
+                             enrollment=None, role=None):
+    """Add a ``ManualEnrollmentAudit`` row (upstream ``create_manual_enrollment_audit``)."""
+    row = ManualEnrollmentAudit(enrolled_by_id=enrolled_by_id, enrolled_email=email or "",
+                                state_transition=state_transition, reason=reason,
+                                enrollment_id=enrollment.id if enrollment is not None else None,
+                                role=role)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def latest_manual_audit(db, email):
+    """``get_manual_enrollment_by_email``: the newest audit row of ``email``, or None."""
+    return db.scalar(select(ManualEnrollmentAudit)
+                     .where(ManualEnrollmentAudit.enrolled_email == email)
+                     .order_by(ManualEnrollmentAudit.time_stamp.desc(),
+                               ManualEnrollmentAudit.id.desc()).limit(1))
+
+
+def retire_manual_enrollments(db, user, retired_email, emails=()):
+    """``retire_manual_enrollments``: the rows of the user's enrollments get the retired
+    email and an empty reason; so do rows kept by one of the person's ``emails`` (an
+    invitation sent before they registered, which upstream leaves in place)."""
+    enrollment_ids = select(Enrollment.id).where(Enrollment.user_id == user.id)
+    condition = ManualEnrollmentAudit.enrollment_id.in_(enrollment_ids)
+    emails = [email for email in emails if email]
+    if emails:
+        condition = condition | ManualEnrollmentAudit.enrolled_email.in_(emails)
+    result = db.execute(update(ManualEnrollmentAudit).where(condition)
+                        .values(enrolled_email=retired_email or "", reason=""),
+                        execution_options={"synchronize_session": False})
+    return result.rowcount > 0
 
 
 def is_opted_out_of_email(db, user_id, course_key):

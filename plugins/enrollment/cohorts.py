@@ -20,6 +20,7 @@ import re
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
+from lms import tracking
 from lms.models import User
 from lms.users import find_by_identity, is_plausible_email, is_storable_text
 from plugins.enrollment.models import (COHORT_MANUAL, COHORT_RANDOM, Cohort, CohortMembership,
@@ -166,6 +167,31 @@ def add_cohort(db, course_key, name, assignment_type=COHORT_MANUAL):
     return cohort
 
 
+def track(event_type, data, course_key):
+    """Emit a server tracking event for the request being served, as upstream's cohort
+    signals do (at once, not after commit). Outside a request (the Celery CSV task, the
+    CLI) there is no caller to attribute it to, and nothing is emitted."""
+    from pyramid.threadlocal import get_current_request
+
+    request = get_current_request()
+    if request is not None:
+        tracking.emit(request, event_type, data, course_key=course_key)
+
+
+def track_membership(event_type, cohort, user_id):
+    """``edx.cohort.user_added`` / ``edx.cohort.user_removed`` (upstream's m2m signal)."""
+    track(event_type, {"cohort_id": cohort.id, "cohort_name": cohort.name, "user_id": user_id},
+          cohort.course_key)
+
+
+def track_add_requested(cohort, user_id, previous):
+    track("edx.cohort.user_add_requested",
+          {"user_id": user_id, "cohort_id": cohort.id, "cohort_name": cohort.name,
+           "previous_cohort_id": previous.id if previous is not None else None,
+           "previous_cohort_name": previous.name if previous is not None else None},
+          cohort.course_key)
+
+
 def _insert_cohort(db, course_key, name, assignment_type):
     cohort = Cohort(course_key=course_key, name=name, assignment_type=assignment_type)
     try:
@@ -174,6 +200,8 @@ def _insert_cohort(db, course_key, name, assignment_type):
             db.flush()
     except IntegrityError:
         return None
+    track("edx.cohort.created", {"cohort_id": cohort.id, "cohort_name": cohort.name},
+          course_key)
     return cohort
 
 
@@ -244,6 +272,7 @@ def assign(db, cohort, user_id):
             with db.begin_nested():
                 db.add(membership)
                 db.flush()
+            track_membership("edx.cohort.user_added", cohort, user_id)
             return None
         except IntegrityError:
             # Another transaction placed this user first: move that membership.
@@ -255,6 +284,8 @@ def assign(db, cohort, user_id):
     previous = db.get(Cohort, membership.cohort_id)
     membership.cohort_id = cohort.id
     db.flush()
+    track_membership("edx.cohort.user_removed", previous, user_id)
+    track_membership("edx.cohort.user_added", cohort, user_id)
     return previous
 
 
@@ -313,6 +344,7 @@ def add_user_to_cohort(db, cohort, username_or_email):
             raise InvalidEmail(value)
         raise UnknownUser(value)
     previous = assign(db, cohort, user.id)
+    track_add_requested(cohort, user.id, previous)
     return user, previous.name if previous is not None else None, False
 
 
@@ -328,6 +360,7 @@ def add_user_to_cohort_by_name(db, course_key, user, cohort_name):
         previous = assign(db, cohort, user.id)
     except AlreadyInCohort:
         return None
+    track_add_requested(cohort, user.id, previous)
     return previous.name if previous is not None else None
 
 
@@ -345,6 +378,7 @@ def remove_user(db, course_key, username, cohort_id):
         raise CohortNotFound(username)
     db.delete(membership)
     db.flush()
+    track_membership("edx.cohort.user_removed", db.get(Cohort, cohort_id), user.id)
 
 
 def place_learner(db, user_id, course_key):

@@ -12,6 +12,11 @@ read with ``maxminddb``); without one, the country of the request's client comes
 header a trusted proxy adds (``enrollment.country_header``, e.g. ``CF-IPCountry``),
 believed only on connections from ``lms.trusted_proxies``.
 
+Before any country rule, the IP filter (upstream ``IPFilter``, ``lms embargo ip-filter``)
+looks at the client address (the core's proxy-aware ``request.remote_addr``, never a raw
+``X-Forwarded-For``): when enabled, a blacklisted address is refused (any course, with
+the ``embargo`` message) and a whitelisted one passes without country checks.
+
 Other modules call :func:`enrollment_error` (the enrollment view, before enrolling) and
 :func:`access_checker` (the ``course_access`` endpoint).
 """
@@ -28,7 +33,7 @@ from lms.proxies import PEER_ADDR
 from lms.settings import as_bool
 from plugins.enrollment.models import (EMBARGO_BLACKLIST, EMBARGO_DEFAULT_MESSAGE_KEY,
                                        EMBARGO_WHITELIST, EmbargoCountryRule,
-                                       EmbargoRestrictedCourse)
+                                       EmbargoIPFilter, EmbargoRestrictedCourse)
 
 ENABLED_SETTING = "enrollment.embargo_enabled"
 GEOIP_SETTING = "enrollment.geoip_database"
@@ -216,9 +221,78 @@ def request_country(request):
     return ""
 
 
+# -- IP filter (upstream IPFilter) -------------------------------------------------------
+
+IP_BLACKLISTED = "blacklisted"
+IP_WHITELISTED = "whitelisted"
+IP_FILTER_MESSAGE_KEY = "embargo"
+
+
+def parse_networks(text):
+    """The networks of a comma-separated list of addresses and CIDR networks; a
+    ValueError names the first entry that is neither."""
+    networks = []
+    for entry in (text or "").split(","):
+        entry = entry.strip()
+        if entry:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                raise ValueError(entry) from None
+    return networks
+
+
+def _listed(address, text):
+    networks = [network for entry in (text or "").split(",") if entry.strip()
+                for network in _lenient_network(entry.strip())]
+    return any(address.version == network.version and address in network
+               for network in networks)
+
+
+def _lenient_network(entry):
+    try:
+        return [ipaddress.ip_network(entry, strict=False)]
+    except ValueError:
+        return []  # a bad entry stored by hand matches nothing
+
+
+def current_ip_filter(db):
+    """The newest IP filter row (the one in force), or None."""
+    return db.scalar(select(EmbargoIPFilter).order_by(EmbargoIPFilter.change_date.desc(),
+                                                      EmbargoIPFilter.id.desc()).limit(1))
+
+
+def ip_filter_verdict(db, address):
+    """``"blacklisted"``, ``"whitelisted"`` or None for ``address`` under the IP
+    filter in force (None too when it is disabled or the address is not one)."""
+    row = current_ip_filter(db)
+    if row is None or not row.enabled:
+        return None
+    try:
+        parsed = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return None
+    parsed = getattr(parsed, "ipv4_mapped", None) or parsed
+    if _listed(parsed, row.blacklist):
+        return IP_BLACKLISTED
+    if _listed(parsed, row.whitelist):
+        return IP_WHITELISTED
+    return None
+
+
+def request_ip_verdict(request):
+    """The IP filter's verdict on the request's client (proxy-aware remote address)."""
+    if not is_enabled(request.registry):
+        return None
+    return ip_filter_verdict(request.dbsession, request.remote_addr)
+
+
 def check_course_access(request, course_key, user):
     """May ``user`` (or an anonymous caller, None) reach ``course_key`` from where
     ``request`` comes? (The enrollment access point.)"""
+    verdict = request_ip_verdict(request)
+    if verdict is not None:
+        return verdict == IP_WHITELISTED
     return AccessChecker(request.registry, request.dbsession, user,
                          [request_country(request)], [course_key]).allows(course_key)
 
@@ -236,6 +310,16 @@ def enrollment_error(request, course_id, user):
     ``course_id`` from where ``request`` comes (``get_embargo_response``), else None.
 
     ``course_id``: the course as the client wrote it (it is echoed in the message)."""
+    verdict = request_ip_verdict(request)
+    if verdict == IP_WHITELISTED:
+        return None
+    if verdict == IP_BLACKLISTED:
+        path = BLOCKED_MESSAGE_PATH.format(access_point=ENROLLMENT_ACCESS_POINT,
+                                           message_key=IP_FILTER_MESSAGE_KEY)
+        return APIError(403, {
+            "message": f"Users from this location cannot access the course '{course_id}'.",
+            "user_message_url": request.application_url + path,
+        })
     checker = AccessChecker(request.registry, request.dbsession, user,
                             [request_country(request)], [course_id])
     if checker.allows(course_id):

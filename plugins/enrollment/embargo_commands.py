@@ -7,7 +7,9 @@ Django admin: ``RestrictedCourse`` and ``CountryAccessRule``).
 - ``remove COURSE_KEY CC...``: take countries off the course's lists;
 - ``restrict COURSE_KEY``: restrict a course or change its message keys;
 - ``unrestrict COURSE_KEY``: drop the course's restriction and every rule;
-- ``lookup IP...``: the country the configured GeoIP database gives an address.
+- ``lookup IP...``: the country the configured GeoIP database gives an address;
+- ``ip-filter [--enable|--disable] [--whitelist LIST] [--blacklist LIST]``: show or change
+  the IP filter (upstream ``IPFilter``; LIST: comma-separated addresses and CIDR networks).
 """
 import click
 import pycountry
@@ -18,7 +20,7 @@ from lms.keys import parse_course_key
 from plugins.enrollment import embargo
 from plugins.enrollment.models import (EMBARGO_BLACKLIST, EMBARGO_DEFAULT_MESSAGE_KEY,
                                        EMBARGO_WHITELIST, EmbargoCountryRule,
-                                       EmbargoRestrictedCourse)
+                                       EmbargoIPFilter, EmbargoRestrictedCourse)
 
 # Upstream's blocked-message pages (embargo.messages ENROLL_MESSAGES / COURSEWARE_MESSAGES).
 MESSAGE_KEYS = ("default", "embargo")
@@ -208,6 +210,45 @@ def lookup_command(environment, addresses):
         raise click.ClickException(f"no GeoIP database: set {embargo.GEOIP_SETTING}")
     for address in addresses:
         click.echo(f"{address}  {database.country(address) or 'unknown'}")
+
+
+def network_list(value):
+    """A comma-separated list of addresses and networks, normalized; bad entries stop."""
+    if value is None:
+        return None
+    try:
+        return ", ".join(str(network) for network in embargo.parse_networks(value))
+    except ValueError as exc:
+        raise click.ClickException(f"{str(exc)!r} is not an IP address or network") from None
+
+
+@embargo_group.command("ip-filter")
+@click.option("--enable/--disable", "enabled", default=None,
+              help="Turn the IP filter on or off.")
+@click.option("--whitelist", help="Addresses and networks always let through "
+                                  "(comma-separated; empty: none).")
+@click.option("--blacklist", help="Addresses and networks always refused "
+                                  "(comma-separated; empty: none).")
+@pass_environment
+def ip_filter_command(environment, enabled, whitelist, blacklist):
+    """Show the IP filter, or change it (a new configuration row, as upstream)."""
+    whitelist, blacklist = network_list(whitelist), network_list(blacklist)
+    with environment.session() as db:
+        current = embargo.current_ip_filter(db)
+        if enabled is not None or whitelist is not None or blacklist is not None:
+            current = EmbargoIPFilter(
+                enabled=enabled if enabled is not None else bool(current and current.enabled),
+                whitelist=whitelist if whitelist is not None else (
+                    current.whitelist if current else ""),
+                blacklist=blacklist if blacklist is not None else (
+                    current.blacklist if current else ""))
+            db.add(current)
+            db.flush()
+        row = (["on" if current.enabled else "off", current.whitelist or "-",
+                current.blacklist or "-"] if current is not None else ["off", "-", "-"])
+    click.echo(format_table(["ip filter", "whitelist", "blacklist"], [row]))
+    if not embargo.is_enabled(environment.registry):
+        click.echo(f"note: {embargo.ENABLED_SETTING} is false, so the filter does not apply")
 
 
 COMMANDS = [embargo_group]

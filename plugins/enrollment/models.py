@@ -270,6 +270,21 @@ class EmbargoCountryRule(Base):
     rule_type: Mapped[str] = mapped_column(String(16), default=EMBARGO_BLACKLIST)
 
 
+class EmbargoIPFilter(Base):
+    """Addresses always refused or always let through (upstream ``IPFilter``, a
+    configuration model: each change adds a row, the newest one applies).
+
+    ``whitelist``/``blacklist``: comma-separated IP addresses and networks (CIDR)."""
+
+    __tablename__ = "enrollment_embargo_ip_filter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    change_date: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    whitelist: Mapped[str] = mapped_column(Text, default="")
+    blacklist: Mapped[str] = mapped_column(Text, default="")
+
+
 class CourseEmailOptout(Base):
     """A learner who does not want a course's bulk email (upstream ``Optout``)."""
 
@@ -279,3 +294,33 @@ class CourseEmailOptout(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"))
     course_key: Mapped[str] = mapped_column(String(COURSE_KEY_MAX_LENGTH), index=True)
+
+
+# Upstream ``student.models`` transition states of a manual enrollment.
+UNENROLLED_TO_ALLOWEDTOENROLL = "from unenrolled to allowed to enroll"
+ALLOWEDTOENROLL_TO_ENROLLED = "from allowed to enroll to enrolled"
+ENROLLED_TO_ENROLLED = "from enrolled to enrolled"
+ENROLLED_TO_UNENROLLED = "from enrolled to unenrolled"
+UNENROLLED_TO_ENROLLED = "from unenrolled to enrolled"
+ALLOWEDTOENROLL_TO_UNENROLLED = "from allowed to enroll to unenrolled"
+UNENROLLED_TO_UNENROLLED = "from unenrolled to unenrolled"
+DEFAULT_TRANSITION_STATE = "N/A"
+
+
+class ManualEnrollmentAudit(Base):
+    """Who enrolled or unenrolled whom by hand, and why (upstream
+    ``ManualEnrollmentAudit``); retirement replaces the email and blanks the reason."""
+
+    __tablename__ = "enrollment_manual_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # None for an email without an account (an allowed enrollment).
+    enrollment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollment_enrollment.id", ondelete="CASCADE"), nullable=True, index=True)
+    enrolled_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="SET NULL"), nullable=True, index=True)
+    enrolled_email: Mapped[str] = mapped_column(String(255), index=True)
+    time_stamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state_transition: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    role: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -63,7 +63,8 @@ class EnrollmentCreateBody(colander.MappingSchema):
         colander.SchemaNode(colander.Mapping(unknown="preserve"), name="attribute"),
         missing=colander.drop,
         description="``[{\"namespace\", \"name\", \"value\"}]``.")
-    email_opt_in = _lenient(LenientBoolean(), "Accepted and ignored by openlms.")
+    email_opt_in = _lenient(LenientBoolean(), "The caller's marketing consent for the course's "
+                                                "org (``true``/``false``), kept on a new enrollment.")
     cohort = _lenient(LenientString(), "Cohort name to join in the course.")
 
 

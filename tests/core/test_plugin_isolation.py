@@ -1,7 +1,7 @@
 """Each installed plugin runs alone: over a database holding only the core's migrations
 and those of the plugin and its requirements, with exactly those plugins enabled, every
-operation the app serves answers an anonymous caller and global staff without a 5xx,
-and every error with a JSON body (``lms.testing.plugin_alone_problems``)."""
+operation of the plugin and of the core answers an anonymous caller and global staff
+without a 5xx, and every error with a JSON body (``lms.testing.plugin_alone_problems``)."""
 import pytest
 
 from lms.testing import installed_plugins, plugin_alone_problems, with_requirements

@@ -36,6 +36,12 @@ ANSWERS_ANY_BODY = {
     ("accounts.password_reset_request", "POST"):
         "password_reset reads request.POST and always answers success (no account "
         "enumeration).",
+    ("grades.unsubscribe_from_course_goal", "POST"):
+        "upstream's unsubscribe_from_course_goal_by_token reads no body: the token in the "
+        "path is the whole request.",
+    ("grades.xblock_handler", "POST"):
+        "the row calls capa's problem_get, which reads no field (capa ignores fields that "
+        "are not its inputs) and stores nothing.",
     ("experiments.data_detail", "DELETE"): "DRF's destroy reads no body.",
     ("experiments.key_value_detail", "DELETE"): "DRF's destroy reads no body.",
     ("accounts.preference_detail", "DELETE"): "PreferencesDetailView.delete reads no body.",
@@ -98,6 +104,10 @@ ACCEPTED_BODIES = {
         ({LONG_TEXT, "lists for the fields", "objects for the fields", "null for the fields"},
          "upstream filters email__in by whatever 'emails' holds: nothing matches, "
          "nothing is stored (upstream fails with a 500 on null; openlms answers [])."),
+    ("grades.gradebook_bulk_update", "POST"):
+        ({"a list for the body"},
+         "the body is a list of overrides: an empty one has no failing item, so upstream "
+         "answers 202 [] and stores nothing."),
     ("mobile.course_status_info", "PATCH"):
         ({"null for the fields"},
          "UserCourseStatus.patch reads last_visited_module_id and modification_date with "
@@ -153,6 +163,58 @@ UPSTREAM_CORRECTIONS = [
     *[(f"definitions/{definition}/properties/{name}", NULLABLE, _COURSE_NULLS)
       for definition in ("CourseDetail", "Course") for name in (
           "start", "end", "enrollment_start", "enrollment_end", "start_display")],
+    ("definitions/CourseDeadlinesMobile/properties/dates_banner_info", {"type": "object"},
+     "CourseDeadlinesMobileSerializer.dates_banner_info is a SerializerMethodField "
+     "(drf-yasg says string) returning get_dates_banner_info's dict"),
+    # course_home (lms/djangoapps/course_home_api/*/serializers.py): drf-yasg documents
+    # every SerializerMethodField as a string and no field as nullable.
+    *[(f"definitions/{pointer}", NULLABLE,
+       "the course_home serializers answer None for it when the course, learner or "
+       "enrollment has none (upstream's views pass None)")
+      for pointer in (
+          "CertificateData", "CourseBlock", "CourseGoals/properties/selected_goal",
+          "CourseGrade/properties/letter_grade", "CourseHomeMetadata/properties/user_timezone",
+          "CourseHomeMetadata/properties/username", "CourseHomeMetadata/properties/verified_mode",
+          "DateSummary/properties/assignment_type", "DateSummary/properties/extra_info",
+          "DateSummary/properties/first_component_block_id",
+          "DatesTab/properties/user_timezone", "DatesWidget/properties/user_timezone",
+          "EnrollAlert/properties/extra_text", "OutlineTab/properties/access_expiration",
+          "OutlineTab/properties/enrollment_mode", "OutlineTab/properties/handouts_html",
+          "OutlineTab/properties/offer", "OutlineTab/properties/verified_mode",
+          "OutlineTab/properties/welcome_message_html",
+          "ProgressTab/properties/access_expiration",
+          "ProgressTab/properties/credit_course_requirements", "ProgressTab/properties/end",
+          "ProgressTab/properties/enrollment_mode", "ProgressTab/properties/studio_url",
+          "ProgressTab/properties/verified_mode", "ResumeCourse/properties/url",
+          "SubsectionScores/properties/assignment_type",
+          "SubsectionScores/properties/override",
+          "VerificationData/properties/link", "VerificationData/properties/status_date",
+          "AssignmentTypeScores/properties/last_grade_publish_date")],
+    *[(f"definitions/{pointer}", {"type": kind},
+       "a SerializerMethodField (drf-yasg says string) returning this type")
+      for pointer, kind in (
+          ("DateSummary/properties/learner_has_access", "boolean"),
+          ("SubsectionScores/properties/learner_has_access", "boolean"),
+          ("SubsectionScores/properties/show_grades", "boolean"),
+          ("SubsectionScores/properties/problem_scores", "array"),
+          ("GradingPolicy/properties/assignment_policies", "array"),
+          ("DatesTab/properties/dates_banner_info", "object"),
+          ("OutlineTab/properties/dates_banner_info", "object"),
+          ("CourseBlock/properties/blocks", "object"))],
+    ("definitions/AssignmentTypeScores/properties/short_label", {"minLength": 0},
+     "a GRADER entry without short_label (the default policy's Lab) has ''"),
+    *[(f"definitions/{pointer}", {"minLength": 0},
+       "DateSummary's description and link_text are '' when a date has none")
+      for pointer in ("DateSummary/properties/description", "DateSummary/properties/link_text")],
+    *[(f"definitions/{pointer}/additionalProperties", {"type": kind},
+       "a dict of this value type upstream (celebration flags, counts, cutoffs)")
+      for pointer, kind in (("CourseHomeMetadata/properties/celebrations", "boolean"),
+                            ("ProgressTab/properties/completion_summary", "integer"),
+                            ("GradingPolicy/properties/grade_range", "number"))],
+    ("definitions/CourseHomeMetadata/properties/course_access/additionalProperties",
+     {"type": None},
+     "course_access is AccessResponse.to_json(): has_access a boolean, the messages "
+     "strings or null"),
     ("definitions/_Media/properties/uri", NULLABLE,
      "a course without an image or video has a null media URI"),
     ("definitions/CourseDetail/properties/hidden", {"type": "boolean"},

@@ -83,7 +83,8 @@ def upstream_document():
 
 def correct(document, corrections):
     """Merge each correction into the schema its pointer names (a missing one is skipped:
-    a correction for a part of the document this server does not serve)."""
+    a correction for a part of the document this server does not serve); a change to
+    None removes that keyword."""
     for pointer, changes, _reason in corrections:
         node = document
         for part in pointer.split("/"):
@@ -92,6 +93,8 @@ def correct(document, corrections):
                 break
         if isinstance(node, dict):
             node.update(changes)
+            for keyword in [key for key, value in changes.items() if value is None]:
+                del node[keyword]
 
 
 def fuzz_examples(default):

@@ -21,7 +21,7 @@ from lms.service import Service
 from lms.users import find_by_identity, is_plausible_email
 from plugins.accounts import api as accounts
 from plugins.courses import api as courses
-from plugins.enrollment import api
+from plugins.enrollment import api, models
 from plugins.enrollment.schemas_bulk_enroll import (BULK_ENROLL_ANSWER, BULK_ENROLL_ERRORS,
                                                     BulkEnrollBody, validated_body)
 
@@ -147,8 +147,27 @@ class Recorder:
         self.outbox = []
 
 
+def state_transition(action, before, after):
+    """The ``ManualEnrollmentAudit`` transition ``students_update_enrollment`` records."""
+    if action == "enroll":
+        if before["user"]:
+            if before["enrollment"]:
+                return models.ENROLLED_TO_ENROLLED
+            if before["allowed"]:
+                return models.ALLOWEDTOENROLL_TO_ENROLLED
+            return models.UNENROLLED_TO_ENROLLED
+        if after["allowed"]:
+            return models.UNENROLLED_TO_ALLOWEDTOENROLL
+        return models.DEFAULT_TRANSITION_STATE
+    if before["enrollment"]:
+        return models.ENROLLED_TO_UNENROLLED
+    if before["allowed"]:
+        return models.ALLOWEDTOENROLL_TO_UNENROLLED
+    return models.UNENROLLED_TO_UNENROLLED
+
+
 def update_course(request, course, action, identifiers, auto_enroll, email_students,
-                  found_people):
+                  found_people, reason=None):
     """``students_update_enrollment`` for one course: ``{"action", "results", "auto_enroll"}``.
 
     ``found_people``: the :class:`Person` of each identifier already looked up (filled in
@@ -181,6 +200,11 @@ def update_course(request, course, action, identifiers, auto_enroll, email_stude
             results.append({"identifier": identifier, "error": True})
             continue
         people[identifier] = person
+        enrollment = (api.get_enrollment_row(db, person.user.id, course.course_key)
+                      if person.user is not None else None)
+        api.record_manual_enrollment(db, request.user.id, person.email,
+                                     state_transition(action, before, after), reason,
+                                     enrollment)
         results.append({"identifier": identifier, "before": before, "after": after})
     recorder.send()
     return {"action": action, "results": results, "auto_enroll": auto_enroll}, people
@@ -258,11 +282,13 @@ def post_bulk_enroll(request):
     auto_enroll, email_students = raw_flag(raw, "auto_enroll"), raw_flag(raw, "email_students")
     answer = {"auto_enroll": body["auto_enroll"], "email_students": body["email_students"],
               "action": body["action"], "courses": {}}
+    # Upstream's ``request.POST.get('reason')``: kept on the manual enrollment audit.
+    reason = raw.get("reason") if isinstance(raw.get("reason"), str) else None
     found_people = {}
     for index, (course_id, course_key) in enumerate(zip(course_ids, course_keys)):
         course_answer, people = update_course(request, found[str(course_key)], body["action"],
                                               identifiers, auto_enroll, email_students,
-                                              found_people)
+                                              found_people, reason)
         cohort_name = cohort_names[index] if index < len(cohort_names) else None
         if cohort_name:
             assign_cohort(request, course_key, cohort_name, course_answer, people)

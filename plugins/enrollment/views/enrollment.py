@@ -368,6 +368,13 @@ def attributes_problem(attributes):
     return None
 
 
+def opt_in_flag(value):
+    """``email_opt_in`` as a flag: JSON booleans as they are, text "true" (any case)."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() == "true"
+
+
 def embargo_refusal(request, course_key, user):
     """The embargo's answer when the user may not enroll from where they are, else None.
 
@@ -462,6 +469,7 @@ def post_enrollment_list(request):
         missing = set(REQUIRED_ATTRIBUTES.get(mode, [])) - given
     changed_by = request.user.id if request.user is not None else None
     course = courses_api.get_course(db, course_key)
+    already_enrolled = False
     if privileged and (mode_changed or active_changed):
         if mode_changed and active_changed and not is_active:
             # The caller's view of the enrollment is out of date: change nothing.
@@ -487,6 +495,7 @@ def post_enrollment_list(request):
         if not changed:
             # Already enrolled (CourseEnrollmentExistsError): answered as it stands.
             attributes = None
+            already_enrolled = True
     if attributes:
         api.set_attributes(db, row, [{key: str(attribute[key])
                                       for key in ("namespace", "name", "value")}
@@ -500,7 +509,12 @@ def post_enrollment_list(request):
         except cohorts.CohortNotFound:
             # Upstream keeps the enrollment it made; here the request changes nothing.
             raise message(400, MSG_NO_COHORT.format(python_str(cohort_name)))
-    # ``email_opt_in`` (an org-wide mailing preference upstream) is not kept.
+    email_opt_in = data.get("email_opt_in")
+    if email_opt_in is not None and request.user is not None and not already_enrolled:
+        # Upstream keeps it for the caller (``request.user``), for the course's org, and
+        # only once the enrollment went through (not for "already enrolled").
+        accounts_api.update_email_opt_in(db, request.user, course_key.org,
+                                         opt_in_flag(email_opt_in))
     found = serializers.load_course_details(db, [course_id])
     return serializers.enrollment_body(row, user.username, found.get(course_id))
 

@@ -67,11 +67,18 @@ retirement_test_plugin.lms_retire_user = hookimpl(_retire_user)
 retirement_test_plugin.__file__ = None
 
 
+@pytest.fixture(scope="module")
+def profile_image_dir(tmp_path_factory):
+    """One folder for the module, so its tests share one built app (a folder per test
+    would change the settings, and build an app, every time)."""
+    return str(tmp_path_factory.mktemp("profile-images"))
+
+
 @pytest.fixture
-def app(app_factory, settings, add_plugins, tmp_path):
+def app(app_factory, settings, add_plugins, profile_image_dir):
     """Every built-in plugin plus the test plugin above."""
     add_plugins(retirement_test_plugin)
-    settings["accounts.profile_image_dir"] = str(tmp_path / "profile-images")
+    settings["accounts.profile_image_dir"] = profile_image_dir
     ORGS.clear()
     FAILURES.clear()
     yield app_factory(**settings)

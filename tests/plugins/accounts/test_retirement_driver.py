@@ -172,10 +172,17 @@ def retire_one_learner(driver, username, pipeline=PIPELINE):
         raise DriverFailed(f'Error encountered in state "{start}"') from exc
 
 
+@pytest.fixture(scope="module")
+def profile_image_dir(tmp_path_factory):
+    """One folder for the module, so its tests share one built app (a folder per test
+    would change the settings, and build an app, every time)."""
+    return str(tmp_path_factory.mktemp("profile-images"))
+
+
 @pytest.fixture
-def app(app_factory, settings, add_plugins, tmp_path):
+def app(app_factory, settings, add_plugins, profile_image_dir):
     add_plugins(retirement_test_plugin)
-    settings["accounts.profile_image_dir"] = str(tmp_path / "profile-images")
+    settings["accounts.profile_image_dir"] = profile_image_dir
     ORGS.clear()
     FAILURES.clear()
     yield app_factory(**settings)

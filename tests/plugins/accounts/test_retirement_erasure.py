@@ -54,12 +54,19 @@ STEPS = [("RETIRING_FORUMS", "FORUMS_COMPLETE", []),
          ("RETIRING_LMS", "LMS_COMPLETE", [("POST", "retire/")])]
 
 
+@pytest.fixture(scope="module")
+def profile_image_dir(tmp_path_factory):
+    """One folder for the module, so its tests share one built app (a folder per test
+    would change the settings, and build an app, every time)."""
+    return str(tmp_path_factory.mktemp("profile-images"))
+
+
 @pytest.fixture
-def app(app_factory, settings, add_plugins, tmp_path):
+def app(app_factory, settings, add_plugins, profile_image_dir):
     """Every installed plugin enabled (the hello example too, when installed), plus the
     test plugin answering enrollment orgs."""
     add_plugins(retirement_test_plugin)
-    settings["accounts.profile_image_dir"] = str(tmp_path / "profile-images")
+    settings["accounts.profile_image_dir"] = profile_image_dir
     installed = discover()
     extra = [name for name, info in installed.items() if not info.builtin]
     settings["lms.plugins"] = " ".join(["builtins", *extra])

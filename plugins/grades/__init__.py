@@ -1,0 +1,68 @@
+"""grades: learners answer problems and their work counts (upstream grades, completion,
+certificates, course_home and course_experience).
+
+Its one name, ``grades``, is its settings prefix, table prefix (``grades_*``), alembic
+branch and service-name prefix.
+
+- :mod:`.capa`, :mod:`.problems`: problem OLX evaluated, learner state per block, served
+  through the XBlock handler URLs the courses plugin signs (:mod:`.views.handler`);
+- :mod:`.scores`: every score (problems, ``lms_report_score``, overrides) with its history;
+- :mod:`.grading`: upstream's grade arithmetic; :mod:`.course_grades`: grades computed,
+  persisted and recomputed (:mod:`.tasks`);
+- :mod:`.course_home`: course goals, the welcome message and personal deadlines
+  (course_home and course_experience); completion and certificates are not kept yet;
+- :mod:`.api`: the Python API other plugins may import.
+"""
+from lms.hookspecs import hookimpl
+
+name = "grades"
+version = "0.1.0"
+requires = ("courses", "enrollment", "accounts")
+
+
+@hookimpl
+def lms_default_settings():
+    from plugins.grades.settings import DEFAULTS
+
+    return dict(DEFAULTS)
+
+
+@hookimpl
+def lms_includeme(config):
+    config.scan("plugins.grades.views")
+
+
+@hookimpl
+def lms_permission_matrix():
+    from plugins.grades.permission_matrix import MATRIX
+
+    return MATRIX
+
+
+@hookimpl
+def lms_cli_commands():
+    from plugins.grades.commands import all_commands
+
+    return all_commands()
+
+
+@hookimpl
+def lms_course_published(dbsession, course_key, version):
+    from plugins.grades.course_grades import on_course_published
+
+    on_course_published(dbsession, course_key, version)
+
+
+@hookimpl
+def lms_celery_setup(celery_app):
+    import plugins.grades.tasks  # noqa: F401  (declares grades.refresh, grades.recompute_course)
+
+
+@hookimpl
+def lms_report_score(dbsession, user_id, course_key, usage_key, earned, possible, source,
+                     actor_id, reason):
+    from plugins.grades.scores import record_score
+
+    record_score(dbsession, user_id=user_id, course_key=course_key, usage_key=usage_key,
+                 earned=earned, possible=possible, source=source, actor_id=actor_id,
+                 reason=reason)
