@@ -29,6 +29,15 @@ def lms_default_settings():
 
 @hookimpl
 def lms_includeme(config):
+    from pyramid.exceptions import ConfigurationError
+
+    settings = config.get_settings()
+    for name in ("grades.sync_refresh_max_blocks", "grades.recompute_batch_size",
+                 "grades.freeze_days"):
+        value = str(settings.get(name, "") or "").strip()
+        # A bad number stops the start-up rather than the first request that reads it.
+        if value and (not value.isdigit() or (name != "grades.freeze_days" and value == "0")):
+            raise ConfigurationError(f"{name} must be a positive whole number, not {value!r}")
     config.scan("plugins.grades.views")
 
 

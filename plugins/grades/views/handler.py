@@ -5,9 +5,10 @@ The URL is the credential (upstream ``validate_secure_token_for_xblock_handler``
 or expired token, or one for another user or block, is 403. The token's user must still
 be allowed to see the block now (:func:`plugins.courses.api.may_see_block`, the one access
 rule). Capa problems dispatch ``problem_get``/``problem_check``/``problem_reset``/
-``problem_show``/``problem_save``; ``publish_completion`` goes to the completion module;
-any other handler is 404. Capa's "problem closed" and "answer not available" answers
-are 200 ``{"success": message}`` as upstream's LMS turns its ProcessingError.
+``problem_show``/``problem_save``; any other handler (``publish_completion`` included,
+until completion is recorded) is 404. Capa's "problem closed" and "answer not
+available" answers are 200 ``{"success": message}`` as upstream's LMS turns its
+ProcessingError.
 """
 
 
@@ -91,7 +92,7 @@ def serve(request):
 
 @handler.post(responses=RESPONSES)
 def post_handler(request):
-    """Call a block handler (capa problem_* handlers, publish_completion)."""
+    """Call a capa problem handler (problem_get, problem_check, problem_reset, ...)."""
     return serve(request)
 
 

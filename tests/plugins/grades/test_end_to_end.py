@@ -101,3 +101,13 @@ def test_answers_through_the_handler_agree_everywhere(app, db, people):
         "num_total": 1, "average_grade": 0.67, "weighted_grade": 0.67,
         "has_hidden_contribution": "none",
         "last_grade_publish_date": "2030-06-30T23:59:00Z"}]
+
+
+@pytest.mark.parametrize("name, value", [("grades.freeze_days", "soon"),
+                                         ("grades.sync_refresh_max_blocks", "0"),
+                                         ("grades.recompute_batch_size", "-5")])
+def test_bad_numbers_stop_the_start_up(app_factory, name, value):
+    from pyramid.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=name):
+        app_factory(**{name: value})
