@@ -277,6 +277,16 @@ def lms_course_modes(dbsession, course_keys):
     """
 
 
+@hookspec(firstresult=True)
+def lms_downloadable_certificates(dbsession, user_id, course_keys):
+    """Return ``{course_key_string: download path}`` for the courses of ``course_keys``
+    (strings) in which the user has a certificate they may download now, or None when
+    no plugin keeps certificates. Answered by the plugin that issues certificates, in a
+    fixed number of queries; courses without one are left out. Mobile enrollment lists
+    turn the path into their ``certificate`` field.
+    """
+
+
 @hookspec
 def lms_report_score(dbsession, user_id, course_key, usage_key, earned, possible, source,
                      actor_id, reason):

@@ -242,6 +242,22 @@ def may_see_block(registry, db, user, usage_key, *, now=None):
     return BlockAccess(access.may_see(str(key)), course, access.structure, node, access)
 
 
+def completion_mode(block_type):
+    """Upstream's XBlockCompletionMode of a block type: ``"aggregator"`` (containers),
+    ``"excluded"`` (discussions) or ``"completable"`` (every other block)."""
+    from plugins.courses.blocks import completion_mode as mode
+
+    return mode(block_type)
+
+
+def completable_leaves(structure, usage_key, visible):
+    """The blocks of ``visible`` under ``usage_key`` that count for its completion
+    (aggregators recursed, excluded blocks skipped), in course order."""
+    from plugins.courses.render import completable_leaves as leaves
+
+    return leaves(structure, usage_key, visible)
+
+
 # -- course-level access (upstream has_access on a course) ---------------------------------
 
 def course_access(request, user):

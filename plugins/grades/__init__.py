@@ -10,8 +10,12 @@ branch and service-name prefix.
 - :mod:`.grading`: upstream's grade arithmetic; :mod:`.course_grades`: grades computed,
   persisted and recomputed (:mod:`.tasks`);
 - :mod:`.course_home`: course goals, the welcome message and personal deadlines
-  (course_home and course_experience); completion and certificates are not kept yet;
-- :mod:`.api`: the Python API other plugins may import.
+  (course_home and course_experience);
+- :mod:`.completion`: block completion (scored blocks, ``publish_completion``, the
+  completion API), answering the courses plugin's ``lms_block_completions`` and
+  ``lms_resume_block``;
+- :mod:`.certificates`: certificates generated as learners pass (statuses as upstream),
+  served by :mod:`.views.certificates` (the certificates API and the web certificate).
 """
 from lms.hookspecs import hookimpl
 
@@ -75,3 +79,31 @@ def lms_report_score(dbsession, user_id, course_key, usage_key, earned, possible
     record_score(dbsession, user_id=user_id, course_key=course_key, usage_key=usage_key,
                  earned=earned, possible=possible, source=source, actor_id=actor_id,
                  reason=reason)
+
+
+@hookimpl
+def lms_retire_user(dbsession, user):
+    from plugins.grades.certificates import retire_user
+
+    retire_user(dbsession, user.id)
+
+
+@hookimpl
+def lms_block_completions(dbsession, user_id, course_key):
+    from plugins.grades.completion import completions_for
+
+    return completions_for(dbsession, user_id, course_key)
+
+
+@hookimpl
+def lms_resume_block(dbsession, user_id, course_key):
+    from plugins.grades.completion import resume_block
+
+    return resume_block(dbsession, user_id, course_key)
+
+
+@hookimpl
+def lms_downloadable_certificates(dbsession, user_id, course_keys):
+    from plugins.grades.certificates import downloadable_paths
+
+    return downloadable_paths(dbsession, user_id, course_keys)

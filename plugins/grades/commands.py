@@ -3,6 +3,9 @@
 - ``lms grades recompute COURSE_KEY``: recompute and store every enrolled learner's
   grades in a course (a ``grades_recompute_job`` row shows the progress), in this
   process, or in the ``grades.recompute_course`` Celery task with ``--queue``.
+- ``lms create-certificate USERNAME COURSE_KEY [--mode M] [--status S] [--grade G]``:
+  give a learner a certificate whatever their grade (upstream's ``create_fake_cert``, for
+  test set-ups); prints its web certificate path.
 """
 import click
 
@@ -50,5 +53,40 @@ def recompute_command(environment, course_key, queue):
         click.echo(f"recompute job {job_id}: {job.status}, {job.done}/{job.total} learners")
 
 
+@click.command("create-certificate")
+@click.argument("username")
+@click.argument("course_key")
+@click.option("--mode", default="verified", show_default=True,
+              help="The certificate's mode (certificate_type).")
+@click.option("--status", default="downloadable", show_default=True,
+              help="The certificate's status.")
+@click.option("--grade", default="", help="The grade string (at most 5 characters).")
+@pass_environment
+def create_certificate_command(environment, username, course_key, mode, status, grade):
+    """Create or update USERNAME's certificate in COURSE_KEY."""
+    from lms.cli import find_user
+    from plugins.courses import api as courses_api
+    from plugins.grades import certificates
+
+    key = parse_course_key(course_key)
+    if key is None:
+        raise click.ClickException(f"{course_key!r} is not a valid course key")
+    if mode not in certificates.MODES:
+        raise click.ClickException(f"unknown mode {mode!r} (one of {', '.join(certificates.MODES)})")
+    if status not in certificates.STATUSES:
+        raise click.ClickException(f"unknown status {status!r}")
+    if len(grade) > 5:
+        raise click.ClickException("the grade has at most 5 characters")
+    with environment.session() as db:
+        user = find_user(db, username)
+        if courses_api.get_course(db, key) is None:
+            raise click.ClickException(f"course {key} does not exist")
+        cert = certificates.save_certificate(db, user.id, str(key), status=status, mode=mode,
+                                             grade=grade)
+        message = (f"certificate of {user.username!r} in {key}: {cert.status}, {cert.mode}, "
+                   f"/certificates/{cert.verify_uuid}")
+    click.echo(message)
+
+
 def all_commands():
-    return [grades_group]
+    return [grades_group, create_certificate_command]

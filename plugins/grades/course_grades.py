@@ -133,10 +133,13 @@ def course_outline(structure):
     return outline
 
 
-def _scorable(structure, subsection, user_scores):
-    """``[(usage_key, node, Score|None)]`` of the scorable blocks below a subsection."""
+def _scorable(structure, subsection, user_scores, hidden=frozenset()):
+    """``[(usage_key, node, Score|None)]`` of the scorable blocks below a subsection
+    that the learner is not kept from (``hidden``)."""
     found = []
     for key in structure.descendants(subsection.usage_key):
+        if key in hidden:
+            continue
         node = structure.blocks[key]
         score = user_scores.get(key)
         if score is not None or node.block_type == "problem":
@@ -144,15 +147,20 @@ def _scorable(structure, subsection, user_scores):
     return found
 
 
-def compute(structure, policy, user_scores, user_overrides, max_scores):
-    """The grades of one learner (no database): ``(chapters, subsections, result)``."""
+def compute(structure, policy, user_scores, user_overrides, max_scores, hidden=frozenset()):
+    """The grades of one learner (no database): ``(chapters, subsections, result)``.
+    Blocks in ``hidden`` (staff-only, another content group, a randomised child not
+    picked for the learner) count for nothing, as upstream grades the learner's own
+    course tree."""
     chapters, flat = [], []
     for chapter, subs in course_outline(structure):
         views = []
         for node in subs:
+            if node.usage_key in hidden or chapter.usage_key in hidden:
+                continue
             graded = bool(node.get("graded", False))
             problem_scores, attempted = {}, False
-            for key, block, score in _scorable(structure, node, user_scores):
+            for key, block, score in _scorable(structure, node, user_scores, hidden):
                 if score is not None:
                     raw_earned, raw_possible = float(score.earned), float(score.possible)
                     attempted = attempted or score.first_attempted is not None
@@ -200,6 +208,41 @@ def structure_max_scores(registry, course, structure):
     return found
 
 
+PER_LEARNER_TYPES = ("split_test", "library_content")
+
+
+def _varies_per_learner(node):
+    return (node.block_type in PER_LEARNER_TYPES or bool(node.get("visible_to_staff_only"))
+            or bool(node.merged_group_access))
+
+
+def hidden_blocks(registry, db, course, structure, user_ids):
+    """``{user_id: frozenset of usage keys}`` each learner is kept from by the courses
+    plugin's access rule (``Verdict.HIDDEN``: not dates, which do not change what is
+    graded). Courses whose tree is the same for everyone (cached per version) need no
+    query; others read each learner's groups."""
+    cache = registry.setdefault("grades.per_learner_trees", {})
+    key = (course.course_key, structure.version)
+    varies = cache.get(key)
+    if varies is None:
+        varies = any(_varies_per_learner(node) for node in structure.blocks.values())
+        if len(cache) > 256:
+            cache.clear()
+        cache[key] = varies
+    if not varies or not user_ids:
+        return {}
+    from lms.models import User
+
+    users = db.scalars(select(User).where(User.id.in_(list(user_ids)))).all()
+    answer = {}
+    for user in users:
+        access = courses_api.content_access(registry, db, user, course)
+        answer[user.id] = frozenset(
+            usage_key for usage_key, verdict in access.verdicts.items()
+            if verdict is courses_api.Verdict.HIDDEN)
+    return answer
+
+
 def course_grade(registry, db, user_id, course, *, persist=True):
     """The :class:`CourseGradeView` of a learner; stored (subsection and course rows)
     when ``persist``, then the certificates module hears of it."""
@@ -213,16 +256,21 @@ def course_grades(registry, db, course, user_ids, *, persist=True):
     max_scores = structure_max_scores(registry, course, structure)
     all_scores = scores_for(db, course.course_key, user_ids)
     all_overrides = overrides_for(db, course.course_key, user_ids)
+    all_hidden = hidden_blocks(registry, db, course, structure, user_ids)
     views = {}
     for user_id in user_ids:
         chapters, flat, result = compute(structure, policy, all_scores.get(user_id, {}),
-                                         all_overrides.get(user_id, {}), max_scores)
+                                         all_overrides.get(user_id, {}), max_scores,
+                                         all_hidden.get(user_id, frozenset()))
         views[user_id] = CourseGradeView(
             user_id=user_id, course_key=course.course_key, percent=result.percent,
             letter_grade=result.letter_grade, passed=result.passed, summary=result.summary,
             chapters=chapters, subsections=flat, grading_policy=policy)
     if persist and user_ids:
         _persist(db, course, structure, policy, views, all_scores)
+        # in the same transaction: a certificate never disagrees with the stored grade
+        from plugins.grades import certificates
+        certificates.grades_stored(registry, db, course, views)
     return views
 
 

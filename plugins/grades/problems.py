@@ -169,10 +169,16 @@ class ProblemContext:
         if not self.done():
             return {"success": False,
                     "msg": "You must submit an answer before you can select Reset."}
-        for name in ("student_answers", "correct_map", "score"):
+        for name in ("student_answers", "correct_map"):
             self.state.pop(name, None)
-        self.state["done"] = False
-        self.save()
+        possible = self.problem.max_score
+        # Upstream publishes the reset problem's grade: nothing earned, attempts kept.
+        self.state.update(done=False, score={"raw_earned": 0.0, "raw_possible": possible})
+        self.save(grade=0.0, max_grade=possible)
+        if possible:
+            record_score(self.db, user_id=self.user.id, course_key=self.course.course_key,
+                         usage_key=self.node.usage_key, earned=0.0, possible=possible,
+                         source="capa", actor_id=self.user.id, reason="problem_reset")
         return {"success": True, "html": self.contents()}
 
     def problem_show(self, answers):

@@ -22,8 +22,10 @@ def record_score(db, *, user_id, course_key, usage_key, earned, possible, source
     db.add(ScoreHistory(score_id=score.id, earned=float(earned), possible=float(possible),
                         source=source, actor_id=actor_id, reason=reason or "", created=now))
     db.flush()
+    from plugins.grades.completion import score_recorded
     from plugins.grades.course_grades import schedule_refresh
 
+    score_recorded(db, user_id, str(course_key), str(usage_key))
     schedule_refresh(db, user_id, str(course_key))
     return score
 

@@ -18,4 +18,14 @@ DEFAULTS = {
     # The learning MFE's base URL (upstream LEARNING_MICROFRONTEND_URL): course_home and
     # course_experience answers link to "<url>/course/<course key>/dates".
     "grades.learning_mfe_url": "http://localhost:2000",
+    # Requests per global staff user to grades/v1/submission_history/ (upstream's DRF
+    # "user" throttle rate), as "<count>/<s|m|h|d>".
+    "grades.submission_history_rate": "60/m",
+    # Upstream's completion.enable_completion_tracking switch: "false" records no block
+    # completion (scores, publish_completion and completion-batch alike).
+    "grades.completion_tracking": "true",
+    # Upstream's FEATURES["DISABLE_HONOR_CERTIFICATES"]: "true" stops honor enrollments
+    # from earning certificates (audit never does). Automatic generation for passing
+    # learners follows the courses.auto_certificate_generation switch.
+    "grades.disable_honor_certificates": "false",
 }

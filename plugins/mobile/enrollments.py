@@ -99,12 +99,28 @@ def mode_body(mode):
             "ios_sku": mode.ios_sku, "min_price": mode.min_price}
 
 
-def item_body(request, version, row, course, access, modes, logos):
+def downloadable_certificates(request, user, courses):
+    """``{course key: absolute URL}`` of the user's downloadable certificates among
+    ``courses`` (``lms_downloadable_certificates``; none when no plugin issues them)."""
+    hook = request.registry["lms.plugin_manager"].hook.lms_downloadable_certificates
+    paths = hook(dbsession=request.dbsession, user_id=user.id,
+                 course_keys=[course.course_key for course in courses]) or {}
+    return {key: request.application_url + path if path.startswith("/") else path
+            for key, path in paths.items()}
+
+
+def certificate_body(certificates, course):
+    """Upstream's ``certificate`` field: ``{"url"}`` once downloadable, else ``{}``."""
+    url = (certificates or {}).get(course.course_key)
+    return {"url": url} if url else {}
+
+
+def item_body(request, version, row, course, access, modes, logos, certificates=None):
     created, mode, active = isoformat(row.created), row.mode, row.is_active
     course_json = course_body(request, version, course, access, logos)
     if version == V05:
         return {"created": created, "mode": mode, "is_active": active, "course": course_json,
-                "certificate": {}}
+                "certificate": certificate_body(certificates, course)}
     deadline = enrollment.enrollment_dict(row).get("audit_access_deadline")
     return {
         "audit_access_expires": isoformat(deadline),
@@ -112,8 +128,7 @@ def item_body(request, version, row, course, access, modes, logos):
         "mode": mode,
         "is_active": active,
         "course": course_json,
-        # No certificates plugin answers: nothing is downloadable.
-        "certificate": {},
+        "certificate": certificate_body(certificates, course),
         "course_modes": [mode_body(m) for m in modes.get(course.course_key, ())],
     }
 
@@ -257,9 +272,9 @@ def course_assignments(request, course, structure, visible, completions, now):
     return {"future_assignments": future, "past_assignments": past}
 
 
-def primary_body(request, version, pair, access, modes, logos, user):
+def primary_body(request, version, pair, access, modes, logos, user, certificates=None):
     row, course = pair
-    body = item_body(request, version, row, course, access, modes, logos)
+    body = item_body(request, version, row, course, access, modes, logos, certificates)
     saved = api.positions(request.dbsession, user.id, course.course_key)
     course_status = None
     if saved:
@@ -299,8 +314,11 @@ def enrollments_body(request, user, version, query):
     with_progress = version == V4 and "course_progress" in (query.get("requested_fields")
                                                             or "").split(",")
 
+    certificates = downloadable_certificates(
+        request, user, [course for _, course in pairs + ([primary] if primary else [])])
+
     def item(pair):
-        body = item_body(request, version, *pair, access, modes, logos)
+        body = item_body(request, version, *pair, access, modes, logos, certificates)
         if with_progress:
             body["course_progress"] = course_progress(request, pair[1], user)[0]
         return body
@@ -316,7 +334,8 @@ def enrollments_body(request, user, version, query):
     body = {"configs": {"iap_configs": {}}, "user_timezone": user_timezone(request, user),
             "enrollments": enrollments}
     if primary is not None:
-        body["primary"] = primary_body(request, version, primary, access, modes, logos, user)
+        body["primary"] = primary_body(request, version, primary, access, modes, logos, user,
+                                       certificates)
     return body
 
 

@@ -42,6 +42,9 @@ ANSWERS_ANY_BODY = {
     ("grades.xblock_handler", "POST"):
         "the row calls capa's problem_get, which reads no field (capa ignores fields that "
         "are not its inputs) and stores nothing.",
+    ("grades.xblock_handler_suffix", "POST"):
+        "the row calls capa's xmodule_handler/problem_get, which reads no field and "
+        "stores nothing.",
     ("experiments.data_detail", "DELETE"): "DRF's destroy reads no body.",
     ("experiments.key_value_detail", "DELETE"): "DRF's destroy reads no body.",
     ("accounts.preference_detail", "DELETE"): "PreferencesDetailView.delete reads no body.",

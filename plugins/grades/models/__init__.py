@@ -3,3 +3,5 @@ the courses plugin and people to the core: rows name them by key string and user
 from plugins.grades.models.problems import *  # noqa: F401,F403
 from plugins.grades.models.grading import *  # noqa: F401,F403
 from plugins.grades.models.course_home import *  # noqa: F401,F403
+from plugins.grades.models.completion import *  # noqa: F401,F403
+from plugins.grades.models.certificates import *  # noqa: F401,F403

@@ -6,7 +6,7 @@ import importlib
 from lms.matrix import PluginMatrix
 
 # Area modules of this package, in the order their setups run.
-AREAS = ("problems", "grades", "gradebook", "course_home")
+AREAS = ("problems", "grades", "gradebook", "course_home", "certificates", "completion")
 
 
 def _modules():

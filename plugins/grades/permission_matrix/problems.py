@@ -56,9 +56,17 @@ def _handler_path(world):
             "handler_name": parts[8]}
 
 
+def _suffix_path(world):
+    return dict(_handler_path(world), handler_name="xmodule_handler", suffix="problem_get")
+
+
 ROWS = [
     Row("grades.xblock_handler", "GET", EVERYONE, path=_handler_path,
         note="the signed URL is the credential (validate_secure_token_for_xblock_handler)"),
     Row("grades.xblock_handler", "POST", EVERYONE, path=_handler_path, body={}, form=True,
         note="the signed URL is the credential (validate_secure_token_for_xblock_handler)"),
+    Row("grades.xblock_handler_suffix", "GET", EVERYONE, path=_suffix_path,
+        note="capa's xmodule_handler/{dispatch}; the signed URL is the credential"),
+    Row("grades.xblock_handler_suffix", "POST", EVERYONE, path=_suffix_path, body={},
+        form=True, note="capa's xmodule_handler/{dispatch}; the signed URL is the credential"),
 ]

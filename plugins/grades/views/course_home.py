@@ -143,10 +143,27 @@ PROGRESS_RESPONSES = {401: "Not signed in, or (`\"User not enrolled.\"`) the lea
                       404: "No such course; or another learner's id and not course staff."}
 
 
-def _certificate_data(request, user, course):
-    # Certificates are not kept yet (issue 11 leaves them for later): as upstream for a
-    # course without a certificate configuration, no certificate data.
-    return None
+def _certificate_data(request, user, course, passed):
+    from plugins.grades import certificates
+
+    enrollment = enrollment_api.get_enrollment(request.dbsession, user.id, course.course_key)
+    return certificates.certificate_data(request.registry, request.dbsession, user.id, course,
+                                         enrollment, passed)
+
+
+def _certificates_viewable(course):
+    from plugins.grades import certificates
+
+    return certificates.certificates_viewable(course)
+
+
+def _outline_cert_data(request, user, course):
+    """The outline's ``cert_data``: as progress, from the stored course grade."""
+    from plugins.grades import course_grades
+
+    row = course_grades.course_grades_for(request.registry, request.dbsession, course,
+                                          [user.id]).get(user.id)
+    return _certificate_data(request, user, course, bool(row is not None and row.passed))
 
 
 def _iso(value):
@@ -184,6 +201,21 @@ def assignment_type_summary(view, staff):
             "last_grade_publish_date": _iso(max(dues)) if dues else None,
         })
     return summary
+
+
+def completion_summary(request, user, course):
+    """Upstream's ``get_course_blocks_completion_summary``: the completable blocks the
+    learner may see, complete or not (no content is locked by gating here)."""
+    from plugins.grades import completion
+
+    db = request.dbsession
+    access = courses_api.content_access(request.registry, db, user, course)
+    visible = access.visible_keys(require_enrollment=False)
+    completions = completion.completions_for(db, user.id, course.course_key)
+    leaves = courses_api.completable_leaves(access.structure, access.structure.root, visible)
+    complete = sum(1 for key in leaves if float(completions.get(key) or 0.0) >= 1.0)
+    return {"complete_count": complete, "incomplete_count": len(leaves) - complete,
+            "locked_count": 0}
 
 
 def progress_body(request, user, course, staff):
@@ -225,9 +257,8 @@ def progress_body(request, user, course, staff):
         sections.append({"display_name": chapter.display_name, "subsections": subsections})
     return {
         "access_expiration": None,
-        "certificate_data": _certificate_data(request, user, course),
-        "completion_summary": {"complete_count": 0, "incomplete_count": 0,
-                               "locked_count": 0},
+        "certificate_data": _certificate_data(request, user, course, view.passed),
+        "completion_summary": completion_summary(request, user, course),
         "course_grade": {"letter_grade": view.letter_grade, "percent": view.percent,
                          "is_passing": view.passed},
         "credit_course_requirements": None,
@@ -446,7 +477,7 @@ def get_course_metadata(request):
         "celebrations": {"first_section": False, "streak_length_to_celebrate": None,
                          "streak_discount_enabled": False, "weekly_goal": False},
         "user_timezone": None,
-        "can_view_certificate": False,
+        "can_view_certificate": _certificates_viewable(course),
         "course_modes": [{"slug": mode.mode_slug, "name": mode.mode_display_name}
                          for mode in modes],
         "is_new_discussion_sidebar_view_enabled": False,
@@ -467,10 +498,11 @@ GRADED_ICON = "fa-pencil-square-o"
 
 
 def _completions(db, user, course_key):
+    from plugins.grades import completion
+
     if user is None:
         return {}
-    # Completion is not recorded yet (issue 11 leaves it for later): nothing complete.
-    return {}
+    return completion.completions_for(db, user.id, course_key)
 
 
 def _problems_under(structure, node):
@@ -485,10 +517,32 @@ def _problems_under(structure, node):
     return count
 
 
+def resume_course(course_blocks, structure):
+    """Upstream's ``resume_course``: the deepest outline block on the resume path."""
+    path = [key for key, block in course_blocks["blocks"].items() if block["resume_block"]]
+    if not path:
+        return {"has_visited_course": False, "url": None}
+    deepest = max(path, key=lambda key: len(structure.ancestors(key)))
+    return {"has_visited_course": True, "url": course_blocks["blocks"][deepest]["lms_web_url"]}
+
+
 def outline_blocks(request, user, course, access, staff, completions):
+    """The outline's chapters and sequentials; ``complete`` as upstream's completion
+    transformer (every completable leaf the learner may see is complete), and
+    ``resume_block`` on the path to the block completed last."""
+    from plugins.grades import completion
+
     structure = access.structure
     base = request.application_url + f"/courses/{course.course_key}/jump_to/"
     blocks = {}
+    seen = (set(structure.blocks) if staff
+            else access.visible_keys(require_enrollment=False))
+    complete = completion.completed_keys(structure, seen, completions) if completions else set()
+    resume_path = set()
+    if user is not None and completions:
+        resume_key = completion.resume_block(request.dbsession, user.id, course.course_key)
+        if resume_key in structure.blocks and resume_key in seen:
+            resume_path = {resume_key, *structure.ancestors(resume_key)}
 
     def visible(node):
         return staff or bool(access.may_see(node.usage_key))
@@ -503,11 +557,12 @@ def outline_blocks(request, user, course, access, staff, completions):
                 display_name += f" ({problems} Question{'s' if problems != 1 else ''})"
         due = courses_api.parse_date(node.get("due"))
         blocks[node.usage_key] = {
-            "children": children, "complete": bool(completions.get(node.usage_key)),
+            "children": children, "complete": node.usage_key in complete,
             "description": node.get("format") if node.block_type == "sequential" else None,
             "display_name": display_name, "due": _iso(due), "effort_activities": None,
             "effort_time": None, "icon": icon, "id": node.usage_key,
-            "lms_web_url": base + node.usage_key, "resume_block": False,
+            "lms_web_url": base + node.usage_key,
+            "resume_block": node.usage_key in resume_path,
             "type": node.block_type, "has_scheduled_content": None,
             "hide_from_toc": bool(node.fields.get("hide_from_toc")),
         }
@@ -572,8 +627,10 @@ def get_outline(request):
         access = courses_api.content_access(request.registry, db, user, course)
         body["course_blocks"] = outline_blocks(request, user, course, access, staff,
                                                _completions(db, user, course.course_key))
+        body["resume_course"] = resume_course(body["course_blocks"], structure=access.structure)
         body["handouts_html"] = courses_api.info_html(course, "handouts")
     if enrolled or staff:
+        body["cert_data"] = _outline_cert_data(request, user, course) if enrolled else None
         body["welcome_message_html"] = course_home.welcome_message_for(db, user, course)
         goal = course_home.get_goal(db, user.id, course.course_key) if enrolled else None
         if enrolled:

@@ -366,10 +366,17 @@ def get_section_grades_breakdown(request):
                         responses={200: cursor_page_of(obj({})),
                                    400: "An invalid course key (`invalid_course_key`).",
                                    403: "Not global staff.",
-                                   404: "No such course."})
+                                   404: "No such course.",
+                                   429: "Over `grades.submission_history_rate`."})
 def get_submission_history(request):
     """Each enrolled learner's saved problem states (problems four levels down)."""
+    from lms import throttle
+
     permissions.require(permissions.is_staff(request.user), "developer")
+    # Upstream throttles the view per user (DRF's "user" rate); every page reads each
+    # listed learner's whole state history.
+    throttle.enforce(request, "grades.submission_history", str(request.user.id),
+                     request.registry.settings["grades.submission_history_rate"])
     course_key = parse_course_key(request.matchdict["course_id"])
     if course_key is None:
         raise developer(400, "The provided course key cannot be parsed.", "invalid_course_key")

@@ -28,7 +28,8 @@ NOT_AUTHENTICATED = {"developer_message": "Authentication credentials were not p
 
 @pytest.fixture
 def app(app_factory, settings, learner_data):  # noqa: F811
-    return app_factory(**settings)
+    # The learner_data plugin is the completion source; the grades plugin's is left out.
+    return app_factory(**dict(settings, **{"lms.plugins.disabled": "grades"}))
 
 
 @pytest.fixture

@@ -8,21 +8,15 @@ from lms.keys import parse_course_key
 from lms.permissions import grant_role
 from lms.testing import create_user, jwt_headers
 from plugins.enrollment import api as enrollment_api
-from plugins.grades import course_grades
+from plugins.grades import course_grades, scores
 from plugins.grades.models import (CourseGrade, SubsectionOverride,
                                    SubsectionOverrideHistory)
 from tests.plugins.courses.factories import make_course
-from tests.plugins.grades.test_recompute import KEY, POLICY, SCORES, FakeScore, key, tree
+from tests.plugins.grades.test_recompute import KEY, POLICY, key, tree
 
 BASE = f"/api/grades/v1/gradebook/{KEY}/"
 HW1, HW2 = key("sequential", "hw1"), key("sequential", "hw2")
 
-
-@pytest.fixture(autouse=True)
-def fake_scores(monkeypatch):
-    SCORES.clear()
-    monkeypatch.setattr(course_grades, "scores_for", lambda db, ck, ids: {
-        uid: dict(SCORES.get(uid, {})) for uid in ids})
 
 
 @pytest.fixture
@@ -39,7 +33,9 @@ def world(app, db):
     enrollment_api.enroll(db, ann.id, KEY)
     enrollment_api.enroll(db, bob.id, KEY, mode="masters")
     db.commit()
-    SCORES[ann.id] = {key("problem", "p1"): FakeScore(1, 1)}
+    scores.record_score(db, user_id=ann.id, course_key=KEY, usage_key=key("problem", "p1"),
+                        earned=1, possible=1, source="test")
+    db.commit()
     return dict(ann=ann, bob=bob, teacher=teacher,
                 staff=create_user(db, "boss", is_staff=True))
 

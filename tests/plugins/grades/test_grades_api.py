@@ -6,20 +6,14 @@ from lms.keys import parse_course_key
 from lms.permissions import grant_role
 from lms.testing import create_user, jwt_headers
 from plugins.enrollment import api as enrollment_api
-from plugins.grades import course_grades
+from plugins.grades import scores
 from plugins.grades.models import CourseGrade
-from tests.plugins.grades.test_recompute import KEY, POLICY, SCORES, FakeScore, key, tree
+from tests.plugins.grades.test_recompute import KEY, POLICY, key, tree
 from tests.plugins.courses.factories import make_course
 
 BASE = "/api/grades/v1/"
 DETAIL = BASE + f"courses/{KEY}/"
 
-
-@pytest.fixture(autouse=True)
-def fake_scores(monkeypatch):
-    SCORES.clear()
-    monkeypatch.setattr(course_grades, "scores_for", lambda db, ck, ids: {
-        uid: dict(SCORES.get(uid, {})) for uid in ids})
 
 
 @pytest.fixture
@@ -32,7 +26,9 @@ def world(app, db):
     enrollment_api.enroll(db, ann.id, KEY)
     enrollment_api.enroll(db, bob.id, KEY, mode="masters")
     db.commit()
-    SCORES[ann.id] = {key("problem", "p1"): FakeScore(1, 1)}
+    scores.record_score(db, user_id=ann.id, course_key=KEY, usage_key=key("problem", "p1"),
+                        earned=1, possible=1, source="test")
+    db.commit()
     return dict(ann=ann, bob=bob, staff=staff, course_staff=course_staff)
 
 
@@ -217,3 +213,20 @@ def test_submission_history(app, db, world):
     app.get(url, headers=jwt_headers(app, world["course_staff"]), status=403)
     assert app.get(BASE + "submission_history/course-v1:edX+None+1/",
                    headers=jwt_headers(app, world["staff"]), status=404)
+
+
+@pytest.mark.commits  # throttle hits commit apart from the request
+def test_submission_history_is_throttled_per_user(app_factory, db, world):
+    throttled = app_factory(**{"throttle.enabled": "true",
+                               "grades.submission_history_rate": "2/m"})
+    url = BASE + f"submission_history/{KEY}/"
+    headers = jwt_headers(throttled, world["staff"])
+    for _ in range(2):
+        assert throttled.get(url, headers=headers).json["results"]
+    response = throttled.get(url, headers=headers, status=429)
+    assert response.json["detail"].startswith("Request was throttled.")
+    assert int(response.headers["Retry-After"]) >= 1
+    # another staff user has their own allowance
+    other = create_user(db, "other_boss", is_staff=True)
+    db.commit()
+    throttled.get(url, headers=jwt_headers(throttled, other))

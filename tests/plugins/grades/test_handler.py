@@ -125,6 +125,40 @@ def test_save_reset_and_get(app, db, learner):
     assert db.scalar(select(StudentStateHistory.id).limit(1)) is not None
 
 
+def test_reset_publishes_a_zero_score_and_keeps_attempts(app, db, learner):
+    check = handler_path(app, learner, "light", "problem_check")
+    assert app.post(check, {input_name("light"): "300000"}).json["current_score"] == 1.0
+    reset = handler_path(app, learner, "light", "problem_reset")
+    assert app.post(reset).json["success"] is True
+    score = db.scalar(select(Score).where(Score.usage_key == key("light")))
+    assert (score.earned, score.possible) == (0.0, 1.0)
+    assert [h.earned for h in db.scalars(select(ScoreHistory).order_by(ScoreHistory.id))] == \
+        [1.0, 0.0]
+    state = db.scalar(select(StudentState).where(StudentState.usage_key == key("light")))
+    assert state.attempts == 1 and "student_answers" not in state.state
+    assert state.state["score"] == {"raw_earned": 0.0, "raw_possible": 1.0}
+    body = app.post(check, {input_name("light"): "300000"}).json
+    assert (body["attempts_used"], body["current_score"]) == (2, 1.0)
+
+
+def test_xmodule_handler_dispatch_as_capa_javascript_calls_it(app, db, learner):
+    base = handler_path(app, learner, "planet", "xmodule_handler")
+    assert base.endswith("/xmodule_handler/")
+    body = app.post(base + "problem_check", {input_name("planet"): "choice_1"}).json
+    assert (body["success"], body["current_score"]) == ("correct", 1.0)
+    score = db.scalar(select(Score).where(Score.usage_key == key("planet")))
+    assert (score.earned, score.possible) == (1.0, 1.0)
+    assert "problem_planet" in app.get(base + "problem_get").json["html"]
+    app.post(base + "no_such_dispatch", status=404)
+    # only xmodule_handler takes a dispatch
+    other = handler_path(app, learner, "planet", "problem_check")
+    app.post(other + "problem_check", status=404)
+    # the token is still the credential
+    user_part = base.split("/handler/")[1].split("/")[0]
+    forged = base.replace(user_part, user_part[:-1] + ("0" if user_part[-1] != "0" else "1"))
+    app.post(forged + "problem_check", status=403)
+
+
 def test_tokens_users_and_bad_input(app, db, learner):
     path = handler_path(app, learner, "planet", "problem_check")
     user_part = path.split("/handler/")[1].split("/")[0]

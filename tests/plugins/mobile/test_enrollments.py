@@ -234,9 +234,10 @@ def test_other_learners_and_staff(app, enrolled, bob, staff):
 
 
 # user, enrollments, courses, roles, enrollments with the verified modes (upgrade
-# deadlines), course modes, organization logos; v2+ add the time zone preference.
+# deadlines), course modes, organization logos, certificates (the grades plugin: none here,
+# so no course read); v2+ add the time zone preference.
 @pytest.mark.parametrize("version,query,expected", [
-    ("v1", {}, 8), ("v3", {}, 9), ("v4", {"status": "all"}, 9), ("v4", {}, None)])
+    ("v1", {}, 9), ("v3", {}, 10), ("v4", {"status": "all"}, 10), ("v4", {}, None)])
 def test_query_count_does_not_grow_with_enrollments(app, db, alice, as_alice, query_counter,
                                                     version, query, expected):
     enroll_in(db, alice, "course-v1:edX+C000+2026")
@@ -255,3 +256,31 @@ def test_query_count_does_not_grow_with_enrollments(app, db, alice, as_alice, qu
     assert len(one) == len(fifty)
     if expected is not None:
         assert len(fifty) == expected
+
+
+def test_a_downloadable_certificate_is_linked(app, db, alice, as_alice):
+    from datetime import datetime, timezone
+
+    from plugins.grades import certificates
+
+    ended = "course-v1:edX+Ended+2024"
+    enroll_in(db, alice, ended, end=datetime(2024, 6, 1, tzinfo=timezone.utc))
+    enroll_in(db, alice, "course-v1:edX+Running+2026")  # no end: not viewable yet
+    cert = certificates.save_certificate(db, alice.id, ended, status="downloadable",
+                                         mode="verified", grade="0.9")
+    certificates.save_certificate(db, alice.id, "course-v1:edX+Running+2026",
+                                  status="downloadable", mode="verified", grade="0.8")
+    db.commit()
+    for version in ("v0.5", "v1", "v4"):
+        body = app.get(URL.format(version), headers=as_alice).json
+        items = body if isinstance(body, list) else (
+            body["enrollments"]["results"] + ([body["primary"]] if body.get("primary") else []))
+        found = {item["course"]["id"]: item["certificate"] for item in items}
+        assert found == {ended: {"url": f"http://localhost/certificates/{cert.verify_uuid}"},
+                         "course-v1:edX+Running+2026": {}}, version
+    # notpassing is not downloadable
+    certificates.save_certificate(db, alice.id, ended, status="notpassing", mode="verified",
+                                  grade="0.1")
+    db.commit()
+    body = app.get(URL.format("v1"), headers=as_alice).json
+    assert all(item["certificate"] == {} for item in body)
