@@ -353,8 +353,26 @@ def _date_block(date_type, date, title, description="", **extra):
     return block
 
 
+def certificate_available_date(db, course):
+    """Upstream's CertificateAvailableDate block: an instructor-paced course with a
+    certificate available date, a mode other than audit (expired ones count) and an
+    active web certificate."""
+    from plugins.grades import certificates
+
+    available = courses_api.parse_date(course.certificate_available_date)
+    if available is None or course.self_paced:
+        return None
+    if certificates.active_web_certificate(course) is None:
+        return None
+    modes = enrollment_api.course_modes(db, course.course_key, include_expired=True)
+    if not any(mode.mode_slug != "audit" for mode in modes):
+        return None
+    return available
+
+
 def date_blocks(request, user, course, enrollment):
-    """Assignment due dates (instructor-paced), then course start and end, by date."""
+    """Assignment due dates (instructor-paced), course start, the certificate available
+    date and course end, by date."""
     now = utcnow()
     blocks = []
     if not course.self_paced:
@@ -376,6 +394,11 @@ def date_blocks(request, user, course, enrollment):
     start = courses_api.parse_date(course.start)
     if start is not None:
         blocks.append(_date_block("course-start-date", start, "Course starts"))
+    available = certificate_available_date(request.dbsession, course)
+    if available is not None:
+        blocks.append(_date_block(
+            "certificate-available-date", available, "Certificate Available",
+            "Day certificates will become available for passing verified learners."))
     end = courses_api.parse_date(course.end)
     if end is not None:
         if now <= end:

@@ -56,3 +56,38 @@ def test_dates_access(app, world, base):
     app.get(base + "course-v1:edX+Nope+2026", headers=jwt_headers(app, world["ann"]), status=404)
     for viewer in (world["staff"], world["admin"]):
         app.get(base + KEY, headers=jwt_headers(app, viewer), status=200)
+
+
+CERTIFICATES = {"certificates": [{"id": 1, "name": "Cert", "is_active": True}]}
+
+
+def test_certificate_available_date_block(app, db):
+    from plugins.enrollment.models import CourseMode
+
+    key = "course-v1:edX+CertDates+2026"
+    make_course(db, Node("course", "course", children=[]), course_key=key,
+                start="2021-01-01T00:00:00+00:00", end="2021-06-01T00:00:00+00:00",
+                certificate_available_date="2021-07-01T00:00:00+00:00",
+                settings={"certificates": CERTIFICATES}, commit=False)
+    learner = create_user(db, "certdates")
+    enrollment_api.enroll(db, learner.id, key)
+    db.commit()
+    url = BASES[0] + key
+
+    def types():
+        body = app.get(url, headers=jwt_headers(app, learner)).json
+        return [(b["date_type"], b["date"]) for b in body["course_date_blocks"]]
+
+    # audit only: no certificate to wait for
+    assert ("certificate-available-date", "2021-07-01T00:00:00Z") not in types()
+    db.add(CourseMode(course_key=key, mode_slug="verified", mode_display_name="Verified",
+                      min_price=10))
+    db.commit()
+    assert types() == [("course-start-date", "2021-01-01T00:00:00Z"),
+                       ("course-end-date", "2021-06-01T00:00:00Z"),
+                       ("certificate-available-date", "2021-07-01T00:00:00Z")]
+    body = app.get(url, headers=jwt_headers(app, learner)).json
+    block = body["course_date_blocks"][2]
+    assert (block["title"], block["description"]) == (
+        "Certificate Available",
+        "Day certificates will become available for passing verified learners.")
