@@ -210,6 +210,16 @@ def lms_user_partition_groups(dbsession, user_id, course_key):
     """
 
 
+@hookspec
+def lms_users_partition_groups(dbsession, user_ids, course_key):
+    """Batch form of :func:`lms_user_partition_groups` for work over many learners
+    (grading a course): return ``{user_id: {partition_id: group_id}}`` for the users of
+    ``user_ids`` that have groups, in a fixed number of queries. It reads, never places:
+    a learner not yet in a cohort has no group. A plugin answering
+    ``lms_user_partition_groups`` answers this too; every answer is merged.
+    """
+
+
 @hookspec(firstresult=True)
 def lms_block_completions(dbsession, user_id, course_key):
     """Return ``{usage_key_string: completion}`` (0.0 to 1.0) for the user, or None.

@@ -52,6 +52,24 @@ def has_course_role(db, user, course_key, roles, include_org=True):
     return db.scalar(stmt.where(course_match).limit(1)) is not None
 
 
+def course_roles_of_users(db, user_ids, course_key, include_org=True):
+    """``{user_id: {role, ...}}`` of many users in a course (org-wide roles included), in
+    one query; users without a role are left out."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    course_match = CourseAccessRole.course_key == str(course_key)
+    if include_org:
+        course_match = or_(course_match, (CourseAccessRole.org == course_key.org)
+                           & (CourseAccessRole.course_key == ""))
+    found = {}
+    for user_id, role in db.execute(select(CourseAccessRole.user_id, CourseAccessRole.role)
+                                    .where(CourseAccessRole.user_id.in_(user_ids),
+                                           course_match)):
+        found.setdefault(user_id, set()).add(role)
+    return found
+
+
 def has_course_staff_access(db, user, course_key):
     """``has_access(user, 'staff', course)``: global staff, course or org staff/instructor."""
     return is_staff(user) or has_course_role(db, user, course_key, STAFF_ROLES)

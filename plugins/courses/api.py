@@ -221,6 +221,42 @@ def content_access(registry, db, user, course, *, now=None):
     return ContentAccess(course, structure, viewer_context(registry, db, course, user, now))
 
 
+def content_accesses(registry, db, course, users, *, now=None):
+    """``{user_id: ContentAccess}`` of many users in one course, in a fixed number of
+    queries (roles at once, groups from ``lms_users_partition_groups``): the rule of
+    :func:`content_access` for work over many learners. Enrollment is left out (each
+    answer's ``may_learn`` is false unless the user is course staff or the course public),
+    so ask ``access.block_verdict`` or ``visible_keys(require_enrollment=False)``."""
+    from lms.keys import parse_course_key
+    from plugins.courses.access import UserContext
+    from lms.permissions import course_roles_of_users, STAFF_ROLES
+
+    users = [user for user in users if user is not None]
+    if not users:
+        return {}
+    structure = get_structure(registry, db, course)
+    course_key = parse_course_key(course.course_key)
+    moment = now or utcnow()
+    roles = course_roles_of_users(db, [user.id for user in users], course_key)
+    groups = {}
+    hooks = registry["lms.plugin_manager"].hook
+    for answer in hooks.lms_users_partition_groups(
+            dbsession=db, user_ids=[user.id for user in users], course_key=course_key):
+        for user_id, memberships in (answer or {}).items():
+            groups.setdefault(int(user_id), {}).update(
+                {int(k): int(v) for k, v in memberships.items()})
+    answer = {}
+    for user in users:
+        held = roles.get(user.id, set()) if user.is_active else set()
+        context = UserContext(user=user, now=moment,
+                              is_staff=bool(user.is_active and user.is_staff)
+                              or bool(held & set(STAFF_ROLES)),
+                              is_beta_tester="beta_testers" in held,
+                              groups=groups.get(user.id, {}))
+        answer[user.id] = ContentAccess(course, structure, context)
+    return answer
+
+
 def may_see_block(registry, db, user, usage_key, *, now=None):
     """May ``user`` (a User, or None for the anonymous user) see the block ``usage_key``
     (a UsageKey or its string) at ``now`` (default: the current time)?

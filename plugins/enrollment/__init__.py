@@ -151,6 +151,13 @@ def lms_user_partition_groups(dbsession, user_id, course_key):
 
 
 @hookimpl
+def lms_users_partition_groups(dbsession, user_ids, course_key):
+    from plugins.enrollment import cohorts
+
+    return cohorts.users_partition_groups(dbsession, user_ids, course_key)
+
+
+@hookimpl
 def lms_username_replaced(dbsession, user_id, old_username, new_username):
     # Every table keys people by user id (allowed enrollments by email), so a
     # rename changes no row here.

@@ -431,6 +431,21 @@ def user_partition_groups(db, user_id, course_key):
     return {cohort.user_partition_id: cohort.group_id}
 
 
+def users_partition_groups(db, user_ids, course_key):
+    """:func:`user_partition_groups` of many learners in two queries, placing nobody:
+    ``{user_id: {partition_id: group_id}}`` of those whose cohort has a content group."""
+    user_ids = list(user_ids)
+    if not user_ids or not is_course_cohorted(db, course_key):
+        return {}
+    rows = db.execute(
+        select(CohortMembership.user_id, Cohort.user_partition_id, Cohort.group_id)
+        .join(Cohort, CohortMembership.cohort_id == Cohort.id)
+        .where(CohortMembership.course_key == str(course_key),
+               CohortMembership.user_id.in_(user_ids),
+               Cohort.user_partition_id.is_not(None), Cohort.group_id.is_not(None)))
+    return {user_id: {partition_id: group_id} for user_id, partition_id, group_id in rows}
+
+
 def retire_user(db, user, original_email=None):
     """Drop the pre-assignments kept under the person's email (current or original:
     ``deactivate_logout`` may already have replaced it)."""

@@ -84,3 +84,36 @@ def test_same_tree_for_everyone_needs_no_per_learner_lookups(app, db):
     structure = courses_api.get_structure(app.registry, db, course)
     assert course_grades.hidden_blocks(app.registry, db, course, structure,
                                        [u.id for u in users]) == {}
+
+
+def test_cohort_content_groups_and_a_fixed_number_of_queries(app, db, query_counter):
+    from plugins.enrollment import cohorts
+
+    course = make_course(db, tree(), course_key=KEY, grading_policy=POLICY,
+                         settings={"user_partitions": PARTITIONS})
+    cohorts.set_course_cohorted(db, KEY, True)
+    cohort = cohorts.add_cohort(db, KEY, "Second")
+    cohorts.link_content_group(db, cohort, 50, 2)
+    members = [create_user(db, f"member{i}") for i in range(5)]
+    outsider = create_user(db, "not_a_member")
+    for user in members + [outsider]:
+        enrollment_api.enroll(db, user.id, KEY)
+    for user in members:
+        cohorts.assign(db, cohort, user.id)
+    db.commit()
+    structure = courses_api.get_structure(app.registry, db, course)
+    hidden = course_grades.hidden_blocks(app.registry, db, course, structure,
+                                         [u.id for u in members + [outsider]])
+    assert key("problem", "cohort2") not in hidden[members[0].id]
+    assert key("problem", "cohort2") in hidden[outsider.id]
+    assert key("problem", "staffonly") in hidden[members[0].id]
+    # the same statements for 2 learners as for 6
+    course_grades.course_grades(app.registry, db, course, [u.id for u in members[:2]],
+                                persist=False)
+    with query_counter() as two:
+        course_grades.course_grades(app.registry, db, course, [u.id for u in members[:2]],
+                                    persist=False)
+    with query_counter() as six:
+        course_grades.course_grades(app.registry, db, course,
+                                    [u.id for u in members + [outsider]], persist=False)
+    assert len(two) == len(six)
