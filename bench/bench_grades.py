@@ -14,7 +14,7 @@ statements of
 - ``GET /api/course_home/progress/{course}`` for the benchmark learner (the grade
   computed and stored on every call, as the view does);
 - ``GET /api/grades/v1/courses/{course}/`` (page 1, 50 learners, stored grades) and
-  ``GET /api/grades/v1/gradebook/{course}/`` (page 1, 25 learners) as global staff;
+  ``GET /api/grades/v1/gradebook/{course}/`` (page 1, 50 learners) as global staff;
 
 and the wall time of a course-wide recompute job (``start_recompute`` then
 ``run_recompute`` in this process, batches of ``grades.recompute_batch_size``): every
@@ -217,7 +217,7 @@ def main():
     measure("grades/v1/courses/{course}/ (50 learners)", engine,
             lambda: app.get(f"/api/grades/v1/courses/{key}/", headers=as_staff),
             args.requests)
-    measure("gradebook/{course}/ (25 learners)", engine,
+    measure("gradebook/{course}/ (50 learners)", engine,
             lambda: app.get(f"/api/grades/v1/gradebook/{key}/", headers=as_staff),
             args.requests)
     engine.dispose()

@@ -208,6 +208,36 @@ def page_number(request, stmt, serialize, *, rows=None, default_size=DEFAULT_PAG
     }
 
 
+def page_of_items(request, items, *, default_size, max_size):
+    """DRF's page-number pagination over an already built list (items computed in
+    Python, such as a course's teamsets): the shape of :func:`page_number`, ``page``
+    may be ``last``, a page out of range is 404 ``Invalid page.``"""
+    params = query_params(request)
+    try:
+        size = int(params.get("page_size", default_size))
+    except ValueError:
+        size = default_size
+    size = default_size if size <= 0 else min(size, max_size)
+    raw = params.get("page", "1")
+    num_pages = max(1, math.ceil(len(items) / size))
+    try:
+        page = num_pages if raw == "last" else int(raw)
+    except ValueError:
+        raise APIError(404, {"detail": "Invalid page."})
+    if not 1 <= page <= num_pages:
+        raise APIError(404, {"detail": "Invalid page."})
+    start = (page - 1) * size
+    return {
+        "next": _url_with(request, page=page + 1) if page < num_pages else None,
+        "previous": _url_with(request, page=page - 1) if page > 1 else None,
+        "count": len(items),
+        "num_pages": num_pages,
+        "current_page": page,
+        "start": start,
+        "results": items[start:start + size],
+    }
+
+
 def count_rows(db, stmt, threshold=0, skip=0, listing=None):
     """``(count, exact)``: the rows of ``stmt``, or PostgreSQL's estimate of them.
 

@@ -133,3 +133,27 @@ def get_email_opt_in(db, user_id, org):
 
     return db.scalar(select(UserOrgTag.value).where(
         UserOrgTag.user_id == user_id, UserOrgTag.org == org, UserOrgTag.key == "email-optin"))
+
+
+def is_country_code(code):
+    """An ISO 3166-1 alpha-2 code of the maintained list accounts validate against."""
+    from plugins.accounts.schemas import COUNTRIES
+
+    return isinstance(code, str) and code in COUNTRIES
+
+
+def is_language_code(code):
+    """An ISO 639-1 code of the maintained list accounts validate against."""
+    from plugins.accounts.schemas import LANGUAGES
+
+    return isinstance(code, str) and code in LANGUAGES
+
+
+def account_representations(request, users):
+    """``{username: account}`` of ``users`` as ``request.user`` may see them (the accounts
+    API's representation, visibility applied), in a fixed number of queries."""
+    from plugins.accounts.serializers import get_accounts
+
+    users = list(users)
+    return {user.username: account
+            for user, account in zip(users, get_accounts(request, users))}

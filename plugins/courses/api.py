@@ -228,8 +228,7 @@ def content_accesses(registry, db, course, users, *, now=None):
     answer's ``may_learn`` is false unless the user is course staff or the course public),
     so ask ``access.block_verdict`` or ``visible_keys(require_enrollment=False)``."""
     from lms.keys import parse_course_key
-    from plugins.courses.access import UserContext
-    from lms.permissions import course_roles_of_users, STAFF_ROLES
+    from lms.permissions import STAFF_ROLES, course_roles_of_users
 
     users = [user for user in users if user is not None]
     if not users:
@@ -276,6 +275,13 @@ def may_see_block(registry, db, user, usage_key, *, now=None):
     access = content_access(registry, db, user, course, now=now)
     node = access.structure.blocks.get(str(key))
     return BlockAccess(access.may_see(str(key)), course, access.structure, node, access)
+
+
+def teams_configuration(course):
+    """The course policy's ``teams_configuration`` as imported (any JSON value; ``{}``
+    when the course has none)."""
+    value = (course.settings or {}).get("teams_configuration")
+    return value if value is not None else {}
 
 
 def completion_mode(block_type):

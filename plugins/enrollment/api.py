@@ -165,6 +165,15 @@ def active_enrollees_select(course_key):
 ENROLLMENT_ID = Enrollment.id
 
 
+def enrollment_rows_of(db, course_key, user_ids):
+    """The enrollment rows (active or not) of these users in one course (one query)."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return []
+    return db.scalars(select(Enrollment).where(Enrollment.course_key == str(course_key),
+                                               Enrollment.user_id.in_(user_ids))).all()
+
+
 def active_enrollments_select():
     """:func:`active_enrollees_select` over every course, with ``course_key``."""
     from lms.models import User

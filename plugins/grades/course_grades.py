@@ -133,11 +133,28 @@ def course_outline(structure):
     return outline
 
 
+_DESCENDANTS = {}  # id(structure) -> (structure, {subsection key: descendant keys})
+
+
+def _descendants(structure, usage_key):
+    """A subsection's descendants, walked once per course version (grading a course asks
+    for every subsection of every learner)."""
+    entry = _DESCENDANTS.get(id(structure))
+    if entry is None or entry[0] is not structure:
+        if len(_DESCENDANTS) > 16:
+            _DESCENDANTS.clear()
+        entry = _DESCENDANTS[id(structure)] = (structure, {})
+    found = entry[1].get(usage_key)
+    if found is None:
+        found = entry[1][usage_key] = tuple(structure.descendants(usage_key))
+    return found
+
+
 def _scorable(structure, subsection, user_scores, hidden=frozenset()):
     """``[(usage_key, node, Score|None)]`` of the scorable blocks below a subsection
     that the learner is not kept from (``hidden``)."""
     found = []
-    for key in structure.descendants(subsection.usage_key):
+    for key in _descendants(structure, subsection.usage_key):
         if key in hidden:
             continue
         node = structure.blocks[key]
@@ -235,9 +252,22 @@ def hidden_blocks(registry, db, course, structure, user_ids):
 
     users = db.scalars(select(User).where(User.id.in_(list(user_ids)))).all()
     accesses = courses_api.content_accesses(registry, db, course, users)
-    return {user_id: frozenset(usage_key for usage_key, verdict in access.verdicts.items()
+    # Without randomised children (split_test, library_content) a learner's tree depends
+    # only on their privileges and groups: learners alike share one walk of the tree.
+    randomised = any(node.block_type in PER_LEARNER_TYPES for node in structure.blocks.values())
+    walked, answer = {}, {}
+    for user_id, access in accesses.items():
+        context = access.context
+        alike = None if randomised else (context.is_staff, context.is_beta_tester,
+                                         frozenset(context.groups.items()))
+        hidden = walked.get(alike) if alike is not None else None
+        if hidden is None:
+            hidden = frozenset(usage_key for usage_key, verdict in access.verdicts.items()
                                if verdict is courses_api.Verdict.HIDDEN)
-            for user_id, access in accesses.items()}
+            if alike is not None:
+                walked[alike] = hidden
+        answer[user_id] = hidden
+    return answer
 
 
 def course_grade(registry, db, user_id, course, *, persist=True):

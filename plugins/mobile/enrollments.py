@@ -13,12 +13,10 @@ in ``org`` (ignoring case) and on mobile for the caller (or the caller is their
 staff or beta tester; ``courseware_access`` tells whether they may load it now).
 The query count does not grow with the number of enrollments.
 """
-import math
 from urllib.parse import quote, urlparse
 
-from lms.errors import APIError
 from lms.keys import parse_course_key
-from lms.pagination import _url_with
+from lms.pagination import page_of_items
 from lms.timeutil import aware, isoformat, utcnow
 from plugins.accounts import api as accounts
 from plugins.courses import api as courses
@@ -157,30 +155,7 @@ def user_timezone(request, user):
 def page_of(request, items, version):
     """DRF's DefaultPagination over an already filtered list (``Invalid page.`` 404)."""
     default, maximum = PAGE_SIZES[version]
-    params = request.GET
-    try:
-        size = int(params.get("page_size", default))
-    except ValueError:
-        size = default
-    size = default if size <= 0 else min(size, maximum)
-    raw = params.get("page", "1")
-    num_pages = max(1, math.ceil(len(items) / size))
-    try:
-        page = num_pages if raw == "last" else int(raw)
-    except ValueError:
-        raise APIError(404, {"detail": "Invalid page."})
-    if not 1 <= page <= num_pages:
-        raise APIError(404, {"detail": "Invalid page."})
-    start = (page - 1) * size
-    return {
-        "next": _url_with(request, page=page + 1) if page < num_pages else None,
-        "previous": _url_with(request, page=page - 1) if page > 1 else None,
-        "count": len(items),
-        "num_pages": num_pages,
-        "current_page": page,
-        "start": start,
-        "results": items[start:start + size],
-    }
+    return page_of_items(request, items, default_size=default, max_size=maximum)
 
 
 def listed(request, user, version, query):

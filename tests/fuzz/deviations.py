@@ -46,6 +46,10 @@ ANSWERS_ANY_BODY = {
         "the row calls capa's xmodule_handler/problem_get, which reads no field and "
         "stores nothing.",
     ("experiments.data_detail", "DELETE"): "DRF's destroy reads no body.",
+    ("teams.team", "DELETE"): "TeamsDetailView.delete reads no body: it deletes the team "
+                              "in the path.",
+    ("teams.membership", "DELETE"): "MembershipDetailView.delete reads no body: it removes "
+                                    "the member named in the path.",
     ("experiments.key_value_detail", "DELETE"): "DRF's destroy reads no body.",
     ("accounts.preference_detail", "DELETE"): "PreferencesDetailView.delete reads no body.",
     ("enrollment.course_mode", "DELETE"): "CourseModesDetailView's destroy reads no body.",
@@ -74,6 +78,8 @@ CHANGES_STATE_WITHOUT_BODY = {
     ("accounts.name_change_confirm", "POST"): "applies the pending name change; reads no body.",
     ("lms.logout", "POST"): "ends the caller's session; reads no body.",
     ("enrollment.cohort_user", "DELETE"): "removes the member named in the path; reads no body.",
+    ("teams.team", "DELETE"): "deletes the team named in the path; reads no body.",
+    ("teams.membership", "DELETE"): "removes the member named in the path; reads no body.",
 }
 
 # Upstream answers these errors as plain text (Django's HttpResponseBadRequest).

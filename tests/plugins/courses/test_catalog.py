@@ -71,7 +71,8 @@ def app(app_factory, settings, enrollments):
     # The stand-in is these tests' only enrollment source: the real plugin's batch
     # answer (lms_get_enrollments) would hide it (tests/plugins/enrollment covers
     # the catalog with the real plugin).
-    return app_factory(**dict(settings, **{"lms.plugins.disabled": "enrollment mobile grades"}))
+    return app_factory(**dict(settings, **{
+        "lms.plugins.disabled": "enrollment mobile grades teams"}))
 
 
 # -- users and courses ----------------------------------------------------------------------
