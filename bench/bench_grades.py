@@ -33,7 +33,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import webtest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,7 +42,8 @@ from bench_dataset import Dataset  # noqa: E402
 from lms import make_config, migrate  # noqa: E402
 from lms.db import make_engine  # noqa: E402
 from lms.plugins import discover, select as select_plugins  # noqa: E402
-from lms.testing import TEST_SETTINGS, jwt_headers, recreate_postgres_database  # noqa: E402
+from lms.testing import (TEST_SETTINGS, count_queries, jwt_headers,  # noqa: E402
+                         recreate_postgres_database)
 
 PLUGINS = "courses accounts enrollment grades"
 
@@ -116,25 +117,11 @@ def populate(app, engine, learners, scores_each, seed):
         db.close()
 
 
-@contextmanager
-def counting(engine):
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def measure(label, engine, call, count):
     started = time.perf_counter()
     call()
     cold = (time.perf_counter() - started) * 1000
-    with counting(engine) as statements:
+    with count_queries(engine) as statements:
         call()
     timings = []
     for _ in range(count):

@@ -32,6 +32,7 @@ from lms.service import Service
 from lms.timeutil import isoformat, utcnow
 from plugins.courses import api as courses_api
 from plugins.grades import certificates
+from plugins.grades.views.grades import _filters
 
 REQUIRED_SCOPE = "certificates:read"
 BASE = "/api/certificates/v0/certificates/"
@@ -48,10 +49,6 @@ CERTIFICATE = {"username": STRING, "course_id": STRING, "certificate_type": STRI
                "download_url": nullable(STRING), "grade": STRING}
 LISTED = obj({**CERTIFICATE, "course_display_name": STRING, "course_organization": STRING,
               "modified_date": STRING})
-
-
-def _filters(payload):
-    return [str(item).partition(":")[::2] for item in payload.get("filters") or ()]
 
 
 def _restricted_user_filter_ok(request, filters, username):
