@@ -31,8 +31,9 @@ def setup(world):
           "display_name": "Matrix Teams", "children": [], "fields": {}, "data": {}}])
     learner = world.users["learner"]
     enrollment_api.enroll(world.db, learner.id, TEAMS_COURSE_KEY)
-    team = CourseTeam(team_id="matrix-team-0123456789abcdef", discussion_topic_id="0123456789abcdef",
-                      name="Matrix team", course_key=TEAMS_COURSE_KEY, topic_id="open-one",
+    team = CourseTeam(team_id="matrix-team-0123456789abcdef",
+                      discussion_topic_id="0123456789abcdef", name="Matrix team",
+                      course_key=TEAMS_COURSE_KEY, topic_id="open-one",
                       description="The learner's team", team_size=1)
     world.db.add(team)
     world.db.flush()
@@ -128,4 +129,5 @@ ROWS = [
              "themself (else 404)"),
 ]
 
-MATRIX = PluginMatrix(rows=ROWS, setup=setup, settings={"teams.ora_team_submissions": "true"})
+MATRIX = PluginMatrix(rows=ROWS, setup=setup,
+                      settings={"teams.ora_team_submissions": "true"})

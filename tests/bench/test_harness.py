@@ -235,3 +235,15 @@ def test_the_dataset_is_seeded_and_every_plugin_adds_its_rows(tmp_path):
                       "courses_course": 501,
                       # One per user, the learner's 500 instead of one.
                       "enrollment_enrollment": 539}
+
+
+def test_bench_grades_runs_at_a_tiny_size():
+    # Smoke size of bench_grades.py: the script runs end to end and reports every row.
+    script = Path(__file__).resolve().parents[2] / "bench" / "bench_grades.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--blocks", "200", "--learners", "30",
+         "--scores", "3", "--requests", "2"],
+        capture_output=True, text=True, timeout=300, check=True)
+    assert "course-wide recompute of 30 learners" in done.stdout
+    for row in ("course_home progress", "grades/v1/courses/{course}/", "gradebook/{course}/"):
+        assert row in done.stdout

@@ -38,6 +38,7 @@ memberships = Service("teams.memberships", "/api/team/v0/team_membership/", auth
 membership = Service("teams.membership", f"/api/team/v0/team_membership/{TEAM_ID},{USERNAME}",
                      auth=AUTH)
 
+EXPAND = {"expand": "`user`, `team` (comma-separated): the member's account, the team."}
 MEMBERSHIP = obj({"user": USER, "team": obj({"team_id": STRING, "url": STRING}),
                   "date_joined": STRING, "last_activity_at": STRING})
 
@@ -86,7 +87,7 @@ def recount(db, team):
 @memberships.get(query={"username": "One user's memberships.", "team_id": "One team.",
                         "teamset_id": "The teams of one teamset (needs `course_id`).",
                         "course_id": "One course.", "page": "Page number.",
-                        "page_size": "Memberships per page (10)."},
+                        "page_size": "Memberships per page (10).", **EXPAND},
                  responses={200: page_of(MEMBERSHIP),
                             400: "Neither `username`, `team_id` nor `teamset_id`; both "
                                  "`team_id` and `teamset_id`; a team of another course.",
@@ -157,7 +158,8 @@ def get_memberships(request):
 
 # -- joining -------------------------------------------------------------------------------
 
-@memberships.post(body=obj({"username": STRING, "team_id": STRING},
+@memberships.post(query=EXPAND,
+                  body=obj({"username": STRING, "team_id": STRING},
                            required=["username", "team_id"]),
                   responses={200: MEMBERSHIP,
                              400: "A missing field, a full team, already in a team of the "
@@ -255,7 +257,7 @@ def membership_for(request, leaving=False):
     return team, found[0], found[1]
 
 
-@membership.get(responses={200: MEMBERSHIP, 401: "Not signed in.",
+@membership.get(query=EXPAND, responses={200: MEMBERSHIP, 401: "Not signed in.",
                            404: "Unknown team, user or membership, or no access."})
 def get_membership(request):
     """One user's membership of a team."""

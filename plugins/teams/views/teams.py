@@ -40,6 +40,7 @@ TEAMS_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 NAME_MAX, DESCRIPTION_MAX = 255, 300
 TEAM_ID = "{team_id:[a-z0-9_-]+}"
+EXPAND = {"expand": "`user`: each member's account as the accounts API shows it."}
 
 topics = Service("teams.topics", "/api/team/v0/topics/", auth=AUTH)
 topic = Service("teams.topic", "/api/team/v0/topics/{topic_id:[A-Za-z0-9_.-]+},{course_id}",
@@ -251,7 +252,7 @@ ORDERINGS = {
                   "username": "Teams this user is a member of.",
                   "order_by": "`name` (default), `open_slots` or `last_activity_at`.",
                   "text_search": "Ignored (no search engine), as upstream without one.",
-                  "page": "Page number.", "page_size": "Teams per page (10)."},
+                  "page": "Page number.", "page_size": "Teams per page (10).", **EXPAND},
            responses={200: page_of(TEAM),
                       400: "No or a bad `course_id`, an unknown `topic_id`, a bad `order_by` "
                            "or `order_by` with `text_search`.",
@@ -348,7 +349,8 @@ def validated_team_fields(body):
     return name, description, country, language
 
 
-@teams.post(body=obj({"course_id": STRING, "topic_id": STRING, "name": STRING,
+@teams.post(query=EXPAND,
+            body=obj({"course_id": STRING, "topic_id": STRING, "name": STRING,
                       "description": STRING, "country": STRING, "language": STRING},
                      required=["course_id", "topic_id", "name", "description"]),
             responses={200: TEAM,
@@ -430,7 +432,7 @@ def team_for(request, write=False):
     return team
 
 
-@team_detail.get(responses={200: TEAM, 401: "Not signed in.",
+@team_detail.get(query=EXPAND, responses={200: TEAM, 401: "Not signed in.",
                             403: "No access to the course's teams.",
                             404: "No such team, or one the caller may not see."})
 def get_team(request):
@@ -438,7 +440,8 @@ def get_team(request):
     return serialize_teams(request, [team_for(request)])[0]
 
 
-@team_detail.patch(body=obj({"name": STRING, "topic_id": STRING, "description": STRING,
+@team_detail.patch(query=EXPAND,
+                   body=obj({"name": STRING, "topic_id": STRING, "description": STRING,
                              "country": STRING, "language": STRING,
                              "organization_protected": BOOLEAN}),
                    responses={200: TEAM, 400: "A field that is not editable, or invalid.",
