@@ -156,4 +156,7 @@ BULK_ENROLL_ANSWER = obj({
     "action": STRING,
     "courses": {"type": "object", "additionalProperties": COURSE_RESULTS},
 })
-BULK_ENROLL_ERRORS = {"type": "object", "additionalProperties": array(STRING)}
+# The serializer's ``{field: [message]}``; a body that does not parse is DRF's
+# ParseError, ``{"detail": "JSON parse error - ..."}``.
+BULK_ENROLL_ERRORS = {"type": "object", "properties": {"detail": STRING},
+                      "additionalProperties": array(STRING)}
