@@ -12,7 +12,7 @@ branch and service-name prefix.
   listing and leaving teams; :mod:`.views.bulk`: the membership CSV out and back in;
 - :mod:`.memberships`: members leave with their enrollment or retirement.
 
-``expand=user,team`` is not offered yet: users and teams are always collapsed.
+``expand=user`` (teams) and ``expand=user,team`` (memberships) expand accounts and teams.
 """
 from lms.hookspecs import hookimpl
 
