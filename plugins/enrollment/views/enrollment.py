@@ -204,7 +204,7 @@ def _enrollment_detail(request):
     username = request.matchdict.get("username") or caller_username(request)
     course_id = request.matchdict["course_id"]
     if (username != caller_username(request) and not auth.has_api_key(request)
-            and not (request.user is not None and request.user.is_staff)):
+            and not is_global_staff(request)):
         # 404, not 403: nobody may learn whether another user is enrolled.
         raise APIError(404, raw=b"")
     course_key = parse_course_key(course_id)
