@@ -101,6 +101,17 @@ def may_retire_users(registry, user):
     return permissions.is_superuser(user) or retirement.is_retirement_service(registry, user)
 
 
+def may_replace_usernames(registry, user):
+    """``CanReplaceUsername``: the configured username-replacement worker, while it is
+    active global staff (a username alone grants nothing)."""
+    from lms import permissions
+    from plugins.accounts.config import accounts_config
+
+    worker = accounts_config(registry).services.username_replacement_worker
+    return bool(worker) and user is not None and user.username == worker and (
+        permissions.is_staff(user))
+
+
 def retirement_user_id_for_action(db, username):
     """Upstream ``UserRetirementStatus.get_retirement_for_retirement_action``: the id of
     the user whose retirement (by original username) is in a working state, or None

@@ -494,3 +494,41 @@ def embargo_allows(request, course_key, user):
     from plugins.enrollment import embargo
 
     return embargo.check_course_access(request, course_key, user)
+
+
+# -- cohorts, for plugins that divide by them (discussions) ----------------------------------
+
+def is_course_cohorted(db, course_key):
+    """Is the course cohorted (its settings row, else its policy's ``cohort_config``)?"""
+    from plugins.enrollment import cohorts
+
+    return cohorts.is_course_cohorted(db, course_key)
+
+
+def cohort_of(db, user_id, course_key):
+    """``(cohort id, cohort name)`` of an active learner of a cohorted course, placing
+    them first as upstream's ``get_cohort(assign=True)`` does; None otherwise."""
+    from plugins.enrollment import cohorts
+    from plugins.enrollment.models import Cohort, CohortMembership
+
+    if not cohorts.is_course_cohorted(db, course_key):
+        return None
+    row = db.execute(select(Cohort.id, Cohort.name)
+                     .join(CohortMembership, CohortMembership.cohort_id == Cohort.id)
+                     .where(CohortMembership.user_id == user_id,
+                            CohortMembership.course_key == str(course_key))).first()
+    if row is not None:
+        return tuple(row)
+    enrollment = get_enrollment_row(db, user_id, course_key)
+    if enrollment is None or not enrollment.is_active:
+        return None
+    cohort = cohorts.place_learner(db, user_id, course_key)
+    return None if cohort is None else (cohort.id, cohort.name)
+
+
+def cohort_names(db, course_key):
+    """``{cohort id: name}`` of the course's cohorts (one query)."""
+    from plugins.enrollment.models import Cohort
+
+    return dict(db.execute(select(Cohort.id, Cohort.name)
+                           .where(Cohort.course_key == str(course_key))).all())

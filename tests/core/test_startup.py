@@ -13,7 +13,8 @@ import pytest
 
 pytestmark = pytest.mark.usefixtures("clean_lms_environment")
 
-LAZY_MODULES = ("celery", "kombu", "PIL", "pycountry", "nh3", "defusedxml", "alembic")
+LAZY_MODULES = ("celery", "kombu", "PIL", "pycountry", "nh3", "markdown", "defusedxml",
+                "alembic")
 
 CHILD = r"""
 import io, json, sys

@@ -1,0 +1,34 @@
+"""``text_search`` over thread titles and bodies: PostgreSQL's full-text search (English
+stemming, served by the GIN index of the ``discussion_0002`` migration), or on SQLite a
+case-insensitive match of every word in the title or the body."""
+import re
+
+from sqlalchemy import and_, false, func, or_, text
+
+from plugins.discussion.models import Thread
+
+WORD = re.compile(r"\w+", re.UNICODE)
+# The indexed expression (the migration builds the same one; keep them equal).
+DOCUMENT = "to_tsvector('english', coalesce(title, '') || ' ' || coalesce(body, ''))"
+QUALIFIED_DOCUMENT = ("to_tsvector('english', coalesce(discussion_thread.title, '') || ' ' "
+                      "|| coalesce(discussion_thread.body, ''))")
+
+
+def _escape_like(word):
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def matches(dialect_name, query_text):
+    """The SQL filter of the threads matching ``text`` (false when it has no word)."""
+    words = WORD.findall(query_text or "")[:32]
+    if not words:
+        return false()
+    if dialect_name == "postgresql":
+        return text(f"{QUALIFIED_DOCUMENT} @@ plainto_tsquery('english', :discussion_search)"
+                    ).bindparams(discussion_search=" ".join(words))
+    clauses = []
+    for word in words:
+        pattern = f"%{_escape_like(word.lower())}%"
+        clauses.append(or_(func.lower(Thread.title).like(pattern, escape="\\"),
+                           func.lower(Thread.body).like(pattern, escape="\\")))
+    return and_(*clauses)
