@@ -177,15 +177,17 @@ class Viewer:
         """``last_edit`` and ``edit_by_label``: only for the author and privileged users."""
         if edit is None or not (self.context.privileged or is_author(self.context, content)):
             return {"last_edit": None, "edit_by_label": None}
+        # An anonymous author's own edit does not name them.
+        hidden = edit.editor_id == content.author_id and author_hidden(self.context, content)
         return {
             "last_edit": {
                 "original_body": edit.original_body,
                 "reason_code": edit.reason_code,
                 "reason": edit_reason(edit.reason_code),
-                "editor_username": self._username(edit.editor_id),
+                "editor_username": None if hidden else self._username(edit.editor_id),
                 "created_at": isoformat(edit.created_at),
             },
-            "edit_by_label": self._label(edit.editor_id),
+            "edit_by_label": None if hidden else self._label(edit.editor_id),
         }
 
     # -- threads -----------------------------------------------------------------------------

@@ -46,6 +46,25 @@ class Text(colander.String):
         return text if text else colander.null
 
 
+class BodyText(colander.String):
+    """DRF's ``CharField`` in a serializer: text (numbers become text), surrounding spaces
+    stripped; a blank string is ``This field may not be blank.``"""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
+        if cstruct is None:
+            raise colander.Invalid(node, "This field may not be null.")
+        if isinstance(cstruct, bool) or not isinstance(cstruct, (str, int, float)):
+            raise colander.Invalid(node, "Not a valid string.")
+        text = str(cstruct).strip()
+        if "\x00" in text:
+            raise colander.Invalid(node, "Null characters are not allowed.")
+        if not text:
+            raise colander.Invalid(node, "This field may not be blank.")
+        return text
+
+
 class MultiText(colander.String):
     """Every value of a repeated query parameter (``topic_id=a&topic_id=b``)."""
 

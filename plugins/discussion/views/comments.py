@@ -20,8 +20,8 @@ from lms.settings import as_int
 from lms.timeutil import utcnow
 from lms.tracking import emit
 from plugins.discussion import access, content, forms, posts
-from plugins.discussion.forms import (CourseKeyText, ExtendedNullBoolean, MultiText,
-                                      PositiveInteger, Text, optional, validated)
+from plugins.discussion.forms import (BodyText, CourseKeyText, ExtendedNullBoolean,
+                                      MultiText, PositiveInteger, Text, optional, validated)
 from plugins.discussion.models import Comment, Flag, Thread
 from plugins.discussion.pages import paginate
 from plugins.discussion.views.threads import (MERGE_PATCH, COMMON_ERRORS, NOT_EDITABLE, NOT_INITIALIZABLE,
@@ -167,9 +167,9 @@ def user_comments(request, values):
 # -- create -------------------------------------------------------------------------------------
 
 class CommentBody(colander.MappingSchema):
-    thread_id = forms.required(Text())
-    parent_id = optional(Text())
-    raw_body = forms.required(Text())
+    thread_id = forms.required(BodyText())
+    parent_id = optional(BodyText())
+    raw_body = forms.required(BodyText())
     anonymous = optional(ExtendedNullBoolean())
     anonymous_to_peers = optional(ExtendedNullBoolean())
     endorsed = optional(ExtendedNullBoolean())
@@ -263,7 +263,7 @@ def list_replies(request):
 
 
 class CommentPatch(colander.MappingSchema):
-    raw_body = optional(Text())
+    raw_body = optional(BodyText())
     endorsed = optional(ExtendedNullBoolean())
     voted = optional(ExtendedNullBoolean())
     abuse_flagged = optional(ExtendedNullBoolean())

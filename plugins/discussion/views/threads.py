@@ -19,8 +19,8 @@ from lms.service import Service
 from lms.throttle import enforce
 from lms.tracking import emit
 from plugins.discussion import access, config, content, forms, posts, search
-from plugins.discussion.forms import (Choice, CourseKeyText, ExtendedNullBoolean, MultiText,
-                                      PositiveInteger, Text, optional, validated)
+from plugins.discussion.forms import (BodyText, Choice, CourseKeyText, ExtendedNullBoolean,
+                                      MultiText, PositiveInteger, Text, optional, validated)
 from plugins.discussion.models import Comment, ReadState, Subscription, Thread
 from plugins.discussion.pages import paginate
 
@@ -260,10 +260,10 @@ def multi(request):
 
 class ThreadBody(colander.MappingSchema):
     course_id = forms.required(CourseKeyText())
-    topic_id = forms.required(Text())
+    topic_id = forms.required(BodyText())
     type = forms.required(Choice(content.THREAD_TYPES))
-    title = forms.required(Text())
-    raw_body = forms.required(Text())
+    title = forms.required(BodyText())
+    raw_body = forms.required(BodyText())
     following = optional(ExtendedNullBoolean())
     anonymous = optional(ExtendedNullBoolean())
     anonymous_to_peers = optional(ExtendedNullBoolean())
@@ -372,10 +372,10 @@ def get_thread(request):
 
 
 class ThreadPatch(colander.MappingSchema):
-    topic_id = optional(Text())
+    topic_id = optional(BodyText())
     type = optional(Choice(content.THREAD_TYPES))
-    title = optional(Text())
-    raw_body = optional(Text())
+    title = optional(BodyText())
+    raw_body = optional(BodyText())
     following = optional(ExtendedNullBoolean())
     voted = optional(ExtendedNullBoolean())
     abuse_flagged = optional(ExtendedNullBoolean())
