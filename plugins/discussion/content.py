@@ -194,9 +194,10 @@ class Viewer:
 
     def threads(self, threads, *, read_override=None):
         ids = [t.id for t in threads]
-        self._load_users({t.author_id for t in threads} | {t.closed_by_id for t in threads})
         edits = self._last_edits(EditHistory.thread_id, ids)
-        self._load_users({e.editor_id for e in edits.values()})
+        # Everyone the page names, read at once (authors, closers, editors).
+        self._load_users({t.author_id for t in threads} | {t.closed_by_id for t in threads}
+                         | {e.editor_id for e in edits.values()})
         voted = self._mine(Vote, Vote.thread_id, ids)
         following = self._mine(Subscription, Subscription.thread_id, ids)
         flagged, flag_counts = self._flags(Flag.thread_id, ids)
@@ -307,9 +308,9 @@ class Viewer:
         """``comments`` with ``threads`` (``{thread pk: Thread}``) and ``parents``
         (``{comment pk: content id}``) already loaded."""
         ids = [c.id for c in comments]
-        self._load_users({c.author_id for c in comments} | {c.endorsed_by_id for c in comments})
         edits = self._last_edits(EditHistory.comment_id, ids)
-        self._load_users({e.editor_id for e in edits.values()})
+        self._load_users({c.author_id for c in comments} | {c.endorsed_by_id for c in comments}
+                         | {e.editor_id for e in edits.values()})
         voted = self._mine(Vote, Vote.comment_id, ids)
         flagged, flag_counts = self._flags(Flag.comment_id, ids)
         parents = dict(parents or {})
