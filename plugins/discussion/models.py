@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import Base, UTCDateTime
@@ -34,6 +34,11 @@ class Thread(Base):
         Index("ix_discussion_thread_course_activity", "course_key", "last_activity_at"),
         Index("ix_discussion_thread_course_topic", "course_key", "topic_id"),
         Index("ix_discussion_thread_author", "author_id", "course_key"),
+        # text_search on PostgreSQL (plugins.discussion.search spells the same expression)
+        Index("ix_discussion_thread_search",
+              text("to_tsvector('english'::regconfig, (COALESCE(title, '') || ' ') "
+                   "|| COALESCE(body, ''))"),
+              postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -97,8 +102,9 @@ class Vote(Base):
     """An up-vote by a user on a thread or a comment (exactly one of the two)."""
 
     __tablename__ = "discussion_vote"
-    __table_args__ = (UniqueConstraint("user_id", "thread_id"),
-                      UniqueConstraint("user_id", "comment_id"))
+    __table_args__ = (
+        UniqueConstraint("user_id", "thread_id", name="uq_discussion_vote_user_thread"),
+        UniqueConstraint("user_id", "comment_id", name="uq_discussion_vote_user_comment"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey(USER_FK, ondelete="CASCADE"))
@@ -113,8 +119,9 @@ class Flag(Base):
     service's historical abuse flaggers."""
 
     __tablename__ = "discussion_flag"
-    __table_args__ = (UniqueConstraint("user_id", "thread_id"),
-                      UniqueConstraint("user_id", "comment_id"))
+    __table_args__ = (
+        UniqueConstraint("user_id", "thread_id", name="uq_discussion_flag_user_thread"),
+        UniqueConstraint("user_id", "comment_id", name="uq_discussion_flag_user_comment"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey(USER_FK, ondelete="CASCADE"))

@@ -1,5 +1,5 @@
 """``text_search`` over thread titles and bodies: PostgreSQL's full-text search (English
-stemming, served by the GIN index of the ``discussion_0002`` migration), or on SQLite a
+stemming, served by the GIN index ``ix_discussion_thread_search``), or on SQLite a
 case-insensitive match of every word in the title or the body."""
 import re
 
@@ -8,8 +8,8 @@ from sqlalchemy import and_, false, func, or_, text
 from plugins.discussion.models import Thread
 
 WORD = re.compile(r"\w+", re.UNICODE)
-# The indexed expression (the migration builds the same one; keep them equal).
-DOCUMENT = "to_tsvector('english', coalesce(title, '') || ' ' || coalesce(body, ''))"
+# The expression of the ix_discussion_thread_search index (models.Thread and the
+# discussion_0001 migration spell the same one: keep them equal, or the index goes unused).
 QUALIFIED_DOCUMENT = ("to_tsvector('english', coalesce(discussion_thread.title, '') || ' ' "
                       "|| coalesce(discussion_thread.body, ''))")
 

@@ -2,7 +2,7 @@
 
 Revision ID: discussion_0001
 Revises: 
-Create Date: 2026-12-05 11:19:20.069459
+Create Date: 2026-12-05 11:35:15.004622
 """
 from alembic import op
 import sqlalchemy as sa
@@ -70,6 +70,14 @@ def upgrade():
         batch_op.create_index('ix_discussion_thread_author', ['author_id', 'course_key'], unique=False)
         batch_op.create_index('ix_discussion_thread_course_activity', ['course_key', 'last_activity_at'], unique=False)
         batch_op.create_index('ix_discussion_thread_course_topic', ['course_key', 'topic_id'], unique=False)
+
+    if op.get_bind().dialect.name == "postgresql":
+        # text_search: full-text search over title and body (GIN)
+        op.create_index(
+            'ix_discussion_thread_search', 'discussion_thread',
+            [sa.text("to_tsvector('english'::regconfig, (COALESCE(title, '') || ' ') "
+                     "|| COALESCE(body, ''))")],
+            unique=False, postgresql_using='gin')
 
     op.create_table('discussion_upload',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -167,8 +175,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['thread_id'], ['discussion_thread.id'], name=op.f('fk_discussion_flag_thread_id_discussion_thread'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['lms_user.id'], name=op.f('fk_discussion_flag_user_id_lms_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_discussion_flag')),
-    sa.UniqueConstraint('user_id', 'comment_id', name=op.f('uq_discussion_flag_user_id')),
-    sa.UniqueConstraint('user_id', 'thread_id', name=op.f('uq_discussion_flag_user_id'))
+    sa.UniqueConstraint('user_id', 'comment_id', name='uq_discussion_flag_user_comment'),
+    sa.UniqueConstraint('user_id', 'thread_id', name='uq_discussion_flag_user_thread')
     )
     with op.batch_alter_table('discussion_flag', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_discussion_flag_comment_id'), ['comment_id'], unique=False)
@@ -184,8 +192,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['thread_id'], ['discussion_thread.id'], name=op.f('fk_discussion_vote_thread_id_discussion_thread'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['lms_user.id'], name=op.f('fk_discussion_vote_user_id_lms_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_discussion_vote')),
-    sa.UniqueConstraint('user_id', 'comment_id', name=op.f('uq_discussion_vote_user_id')),
-    sa.UniqueConstraint('user_id', 'thread_id', name=op.f('uq_discussion_vote_user_id'))
+    sa.UniqueConstraint('user_id', 'comment_id', name='uq_discussion_vote_user_comment'),
+    sa.UniqueConstraint('user_id', 'thread_id', name='uq_discussion_vote_user_thread')
     )
     with op.batch_alter_table('discussion_vote', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_discussion_vote_comment_id'), ['comment_id'], unique=False)
