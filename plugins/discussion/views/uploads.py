@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from lms.errors import developer
 from lms.openapi import STRING, Body, obj
-from lms.request import MULTIPART, media_type, parse_body, unsupported_media_type
+from lms.request import (FORM, MULTIPART, has_body, media_type, parse_body,
+                         unsupported_media_type)
 from lms.service import Service
 from lms.settings import as_int
 from plugins.discussion import access
@@ -60,17 +61,18 @@ def is_valid_image(data):
                         401: "Not signed in.",
                         403: "A file type or size the forum does not take.",
                         404: "Unknown or hidden course.",
-                        415: "Not multipart."})
+                        415: "Neither multipart nor a form."})
 def post_upload(request):
     """Keep an attachment; answer where it is served."""
     context = access.load_course(request, request.matchdict["course_id"], check_tab=False)
-    if media_type(request) != MULTIPART:
+    kind = media_type(request)
+    if has_body(request) and kind not in (MULTIPART, FORM):
         raise unsupported_media_type(request)
-    body = parse_body(request, (MULTIPART,))
+    body = parse_body(request, (MULTIPART, FORM))
     thread_key = body.data.get("thread_key") or "root"
     if not isinstance(thread_key, str) or not THREAD_KEY.match(thread_key):
         raise developer(400, "`thread_key` must be a thread id or `root`.")
-    field = body.files.get("uploaded_file")
+    field = (body.files or {}).get("uploaded_file")
     if field is None or not getattr(field, "filename", None):
         raise developer(400, "no `uploaded_file` was provided")
     settings = request.registry.settings
