@@ -22,22 +22,16 @@ requires = ("courses", "enrollment", "accounts")
 
 @hookimpl
 def lms_default_settings():
-    return {
-        # Upstream MAX_COMMENT_DEPTH: responses are depth 0, replies depth 1; a reply to
-        # a reply is "Comment level is too deep." (empty: no limit).
-        "discussion.max_comment_depth": "2",
-        # Posts a learner may create per minute (threads and comments together) before
-        # 429 "Too many requests" (0: no limit); privileged users are exempt.
-        "discussion.content_rate": "20/m",
-        # Attachments (courses/{id}/upload): the largest file in bytes and the extensions
-        # taken (upstream's MAX_UPLOAD_FILE_SIZE and ALLOWED_UPLOAD_FILE_TYPES).
-        "discussion.upload_max_bytes": "4194304",
-        "discussion.upload_extensions": ".jpg .jpeg .gif .bmp .png .tiff",
-    }
+    from plugins.discussion.settings import DEFAULTS
+
+    return dict(DEFAULTS)
 
 
 @hookimpl
 def lms_includeme(config):
+    from plugins.discussion.settings import check
+
+    check(config.registry.settings)
     config.scan("plugins.discussion.views")
     config.include("plugins.discussion.views.uploads")
 

@@ -31,8 +31,15 @@ class Thread(Base):
 
     __tablename__ = "discussion_thread"
     __table_args__ = (
-        Index("ix_discussion_thread_course_activity", "course_key", "last_activity_at"),
-        Index("ix_discussion_thread_course_topic", "course_key", "topic_id"),
+        # The lists' orderings (pinned first, then activity, votes or comments), read
+        # backwards from the page's start instead of sorting the course's threads.
+        Index("ix_discussion_thread_course_activity", "course_key", "pinned",
+              "last_activity_at", "id"),
+        Index("ix_discussion_thread_course_votes", "course_key", "pinned", "vote_count", "id"),
+        Index("ix_discussion_thread_course_comments", "course_key", "pinned", "comment_count",
+              "id"),
+        Index("ix_discussion_thread_course_topic", "course_key", "topic_id", "pinned",
+              "last_activity_at", "id"),
         Index("ix_discussion_thread_author", "author_id", "course_key"),
         # text_search on PostgreSQL (plugins.discussion.search spells the same expression)
         Index("ix_discussion_thread_search",

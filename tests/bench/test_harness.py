@@ -247,3 +247,16 @@ def test_bench_grades_runs_at_a_tiny_size():
     assert "course-wide recompute of 30 learners" in done.stdout
     for row in ("course_home progress", "grades/v1/courses/{course}/", "gradebook/{course}/"):
         assert row in done.stdout
+
+
+def test_bench_discussion_runs_at_a_tiny_size():
+    # Smoke size of bench_discussion.py: the script runs end to end and reports every row.
+    script = Path(__file__).resolve().parents[2] / "bench" / "bench_discussion.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--threads", "200", "--comments", "600",
+         "--users", "20", "--requests", "2"],
+        capture_output=True, text=True, timeout=300, check=True)
+    assert "dataset: 200 threads, 600 comments, 20 learners on sqlite" in done.stdout
+    for row in ("threads/ page 1", "threads/ text_search (rare word)",
+                "comments/?thread_id= page 1", "threads/{id}/"):
+        assert row in done.stdout

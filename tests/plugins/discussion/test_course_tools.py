@@ -147,3 +147,16 @@ def test_replace_username(app_factory, db):
     bad = app.post_json(url, {"username_mappings": [{"a": "b", "c": "d"}]},
                         headers=auth(app, worker), status=400).json
     assert bad == {"detail": "Request data does not match schema"}
+
+
+def test_bad_settings_stop_the_start_up(app_factory):
+    import pytest
+    from pyramid.exceptions import ConfigurationError
+
+    for name, value in (("discussion.max_comment_depth", "zero"),
+                        ("discussion.upload_max_bytes", "0"),
+                        ("discussion.content_rate", "fast"),
+                        ("discussion.upload_extensions", "png")):
+        with pytest.raises(ConfigurationError, match=name.split(".")[1] if name !=
+                           "discussion.content_rate" else "invalid rate"):
+            app_factory(**{name: value})

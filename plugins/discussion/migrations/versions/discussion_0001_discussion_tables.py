@@ -68,8 +68,10 @@ def upgrade():
     )
     with op.batch_alter_table('discussion_thread', schema=None) as batch_op:
         batch_op.create_index('ix_discussion_thread_author', ['author_id', 'course_key'], unique=False)
-        batch_op.create_index('ix_discussion_thread_course_activity', ['course_key', 'last_activity_at'], unique=False)
-        batch_op.create_index('ix_discussion_thread_course_topic', ['course_key', 'topic_id'], unique=False)
+        batch_op.create_index('ix_discussion_thread_course_activity', ['course_key', 'pinned', 'last_activity_at', 'id'], unique=False)
+        batch_op.create_index('ix_discussion_thread_course_comments', ['course_key', 'pinned', 'comment_count', 'id'], unique=False)
+        batch_op.create_index('ix_discussion_thread_course_topic', ['course_key', 'topic_id', 'pinned', 'last_activity_at', 'id'], unique=False)
+        batch_op.create_index('ix_discussion_thread_course_votes', ['course_key', 'pinned', 'vote_count', 'id'], unique=False)
 
     if op.get_bind().dialect.name == "postgresql":
         # text_search: full-text search over title and body (GIN)
@@ -236,6 +238,8 @@ def downgrade():
     op.drop_table('discussion_upload')
     with op.batch_alter_table('discussion_thread', schema=None) as batch_op:
         batch_op.drop_index('ix_discussion_thread_course_topic')
+        batch_op.drop_index('ix_discussion_thread_course_votes')
+        batch_op.drop_index('ix_discussion_thread_course_comments')
         batch_op.drop_index('ix_discussion_thread_course_activity')
         batch_op.drop_index('ix_discussion_thread_author')
 
