@@ -361,8 +361,9 @@ class ThreadDetailQuery(colander.MappingSchema):
 
 @thread_detail.get(query={"course_id": "Must be the thread's course when given.",
                           "requested_fields": "`profile_image`."},
-                   responses={200: THREAD, 404: "Unknown or hidden thread (`Thread not "
-                                                "found.`) or course.", 401: "Not signed in."})
+                   responses={200: THREAD, 400: "A bad `course_id` (`field_errors`).",
+                              404: "Unknown or hidden thread (`Thread not found.`) or course.",
+                              401: "Not signed in."})
 def get_thread(request):
     """One thread."""
     values = validated(ThreadDetailQuery(), dict(query_params(request)) | multi(request))
