@@ -141,6 +141,26 @@ def load_course(request, raw_key, *, check_tab=True):
     return context
 
 
+def is_member(request, raw_key):
+    """Upstream ``IsStaffOrCourseTeamOrEnrolled``: global staff, the course's staff or
+    instructors (course roles, not org ones), its enrolled learners, or a holder of its
+    forum privileges; checked before the course is looked up (403 otherwise)."""
+    user = request.user
+    key = parse_course_key(raw_key) if isinstance(raw_key, str) else None
+    if user is None or key is None:
+        return False
+    db = request.dbsession
+    if permissions.is_staff(user) or permissions.has_course_role(
+            db, user, key, ("staff", "instructor"), include_org=False):
+        return True
+    from plugins.enrollment import api as enrollment_api
+
+    row = enrollment_api.get_enrollment_row(db, user.id, str(key))
+    if row is not None and row.is_active:
+        return True
+    return bool(user.is_active and roles.roles_of(db, user.id, str(key)) & roles.PRIVILEGED_ROLES)
+
+
 def labels_of(db, course_key, users):
     """``{user_id: author label or None}`` of many users (two queries)."""
     users = [user for user in users if user is not None]

@@ -129,18 +129,31 @@ class NullBoolean(colander.SchemaType):
         return colander.null
 
 
-class ExtendedNullBoolean(colander.SchemaType):
-    """Upstream's ``ExtendedNullBooleanField``: like :class:`NullBoolean`, but a value
-    that is neither is an error."""
+class ExtendedNullBoolean(NullBoolean):
+    """Upstream's ``ExtendedNullBooleanField`` (query strings): ``true``/``True``/``1``,
+    ``false``/``False``/``0``; any other value is no value (Django's NullBooleanField
+    refuses nothing)."""
+
+
+class DrfBoolean(colander.SchemaType):
+    """DRF's ``BooleanField`` in a serializer: JSON booleans, 0 and 1, and their usual
+    spellings (``"true"``, ``"on"``...); anything else is ``Must be a valid boolean.``"""
+
+    TRUE = {"1", "true", "True", "TRUE", "t", "T", "y", "Y", "yes", "Yes", "YES", "on",
+            "On", "ON"}
+    FALSE = {"0", "false", "False", "FALSE", "f", "F", "n", "N", "no", "No", "NO", "off",
+             "Off", "OFF"}
 
     def deserialize(self, node, cstruct):
-        if cstruct is colander.null or cstruct is None or cstruct == "":
+        if cstruct is colander.null:
             return colander.null
-        if cstruct in NullBoolean.TRUE:
-            return True
-        if cstruct in NullBoolean.FALSE:
-            return False
-        raise colander.Invalid(node, "Invalid Boolean Value.")
+        if isinstance(cstruct, bool):
+            return cstruct
+        if isinstance(cstruct, int) and cstruct in (0, 1):
+            return bool(cstruct)
+        if isinstance(cstruct, str) and cstruct in self.TRUE | self.FALSE:
+            return cstruct in self.TRUE
+        raise colander.Invalid(node, "Must be a valid boolean.")
 
 
 class Choice(Text):

@@ -9,6 +9,9 @@ import io
 from lms.matrix import EVERYONE, SUPERUSER_ONLY, Row
 from plugins.discussion.permission_matrix.common import COURSE_MEMBERS
 
+# Upstream IsStaffOrCourseTeamOrEnrolled: the other learner (not enrolled) is refused.
+MEMBERS_ONLY = {**COURSE_MEMBERS, "other_learner": "forbidden"}
+
 MERGE_PATCH = "application/merge-patch+json"
 # The world's service user is the accounts plugin's retirement service and username
 # replacement worker (its matrix settings).
@@ -110,11 +113,13 @@ ROWS = [
         content_type=MERGE_PATCH),
     Row("discussion.comment", "DELETE", COURSE_MEMBERS, path=fresh_comment,
         note="the author (learner) or privileged users"),
-    Row("discussion.learner_threads", "GET", COURSE_MEMBERS,
-        path={"course_id": "{forum_course_key}"}, query={"username": "{learner}"}),
-    Row("discussion.activity_stats", "GET", COURSE_MEMBERS,
-        path={"course_key_string": "{forum_course_key}"}),
-    Row("discussion.upload", "POST", COURSE_MEMBERS, path={"course_id": "{forum_course_key}"},
+    Row("discussion.learner_threads", "GET", MEMBERS_ONLY,
+        path={"course_id": "{forum_course_key}"}, query={"username": "{learner}"},
+        note="IsStaffOrCourseTeamOrEnrolled (403) before the course is looked up"),
+    Row("discussion.activity_stats", "GET", MEMBERS_ONLY,
+        path={"course_key_string": "{forum_course_key}"},
+        note="IsStaffOrCourseTeamOrEnrolled (403)"),
+    Row("discussion.upload", "POST", MEMBERS_ONLY, path={"course_id": "{forum_course_key}"},
         body={"thread_key": "root"}, form=True,
         upload=[("uploaded_file", "pixel.png", png())],
         note="IsStaffOrCourseTeamOrEnrolled"),

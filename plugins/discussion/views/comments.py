@@ -20,8 +20,9 @@ from lms.settings import as_int
 from lms.timeutil import utcnow
 from lms.tracking import emit
 from plugins.discussion import access, content, forms, posts
-from plugins.discussion.forms import (BodyText, CourseKeyText, ExtendedNullBoolean,
-                                      MultiText, PositiveInteger, Text, optional, validated)
+from plugins.discussion.forms import (BodyText, CourseKeyText, DrfBoolean,
+                                      ExtendedNullBoolean, MultiText, PositiveInteger, Text,
+                                      optional, validated)
 from plugins.discussion.models import Comment, Flag, Thread
 from plugins.discussion.pages import paginate
 from plugins.discussion.views.threads import (MERGE_PATCH, COMMON_ERRORS, NOT_EDITABLE, NOT_INITIALIZABLE,
@@ -92,10 +93,17 @@ def hides_author(context, user_id):
 
 # -- list ---------------------------------------------------------------------------------------
 
-class CommentListForm(colander.MappingSchema):
-    thread_id = optional(Text())
+class UserCommentListForm(colander.MappingSchema):
     username = optional(Text())
-    course_id = optional(CourseKeyText())
+    course_id = forms.required(CourseKeyText())
+    flagged = optional(ExtendedNullBoolean())
+    page = optional(PositiveInteger())
+    page_size = optional(PositiveInteger())
+    requested_fields = optional(MultiText())
+
+
+class CommentListForm(colander.MappingSchema):
+    thread_id = forms.required(Text())
     endorsed = optional(ExtendedNullBoolean())
     flagged = optional(ExtendedNullBoolean())
     reverse_order = optional(ExtendedNullBoolean())
@@ -109,20 +117,18 @@ class CommentListForm(colander.MappingSchema):
     "thread_id": "The thread (or `username` with `course_id`).",
     "username": "A user's comments (with `course_id`).", "course_id": "The course.",
     "endorsed": "Question threads: required, endorsed responses or the others.",
-    "flagged": "Only flagged comments (privileged users).",
+    "flagged": "Only flagged comments (privileged users; no effect for others).",
     "reverse_order": "Newest first.", "page": "Page (from 1).",
     "page_size": "Comments per page (10; at most 100).", "requested_fields": "`profile_image`.",
     "merge_question_type_responses": "Question threads: every response, endorsed or not."},
     responses={200: COMMENT_PAGE, 400: "A bad or missing parameter (`field_errors`).",
-               403: "`flagged` without moderation privileges.",
                **COMMON_ERRORS})
 def list_comments(request):
     """A thread's responses, or one user's comments in a course."""
+    if "username" in request.GET:
+        return user_comments(request, validated(UserCommentListForm(),
+                                                dict(query_params(request)) | multi(request)))
     values = validated(CommentListForm(), dict(query_params(request)) | multi(request))
-    if "thread_id" not in values:
-        if values.get("username") and values.get("course_id"):
-            return user_comments(request, values)
-        raise forms.invalid("thread_id", forms.REQUIRED)
     thread, context = load_thread(request, values["thread_id"])
     endorsed = values.get("endorsed")
     merged = values.get("merge_question_type_responses")
@@ -131,12 +137,10 @@ def list_comments(request):
     if thread.thread_type == "discussion" and endorsed is not None:
         raise forms.invalid("endorsed", "This field may not be specified for discussion "
                                         "threads.")
-    if values.get("flagged") and not context.privileged:
-        raise developer(403, "You do not have permission to perform this action.")
     stmt = select(Comment).where(Comment.thread_id == thread.id, Comment.parent_id.is_(None))
     if endorsed is not None and not merged:
         stmt = stmt.where(Comment.endorsed.is_(endorsed))
-    if values.get("flagged"):
+    if values.get("flagged") and context.privileged:  # no effect for others (upstream)
         stmt = stmt.where(Comment.id.in_(select(Flag.comment_id).where(Flag.cleared.is_(False))))
     if values.get("reverse_order"):
         stmt = stmt.order_by(Comment.created_at.desc(), Comment.id.desc())
@@ -146,19 +150,17 @@ def list_comments(request):
 
 
 def user_comments(request, values):
-    context = access.load_course(request, values["course_id"])
-    if values.get("flagged") and not context.privileged:
-        raise developer(403, "You do not have permission to perform this action.")
     author = request.dbsession.scalar(select(User.id).where(User.username == values["username"]))
     if author is None:
-        raise developer(404, "User not found.")
+        raise developer(404, "No User matches the given query.")
+    context = access.load_course(request, values["course_id"])
     stmt = (select(Comment).join(Thread, Thread.id == Comment.thread_id)
             .where(Comment.course_key == context.course_key, hides_author(context, author)))
     if not context.privileged and context.group_id is not None:
         from sqlalchemy import or_
 
         stmt = stmt.where(or_(Thread.group_id.is_(None), Thread.group_id == context.group_id))
-    if values.get("flagged"):
+    if values.get("flagged") and context.privileged:
         stmt = stmt.where(Comment.id.in_(select(Flag.comment_id).where(Flag.cleared.is_(False))))
     stmt = stmt.order_by(Comment.created_at.desc(), Comment.id.desc())
     return comment_page(request, context, stmt, values, {})
@@ -170,11 +172,11 @@ class CommentBody(colander.MappingSchema):
     thread_id = forms.required(BodyText())
     parent_id = optional(BodyText())
     raw_body = forms.required(BodyText())
-    anonymous = optional(ExtendedNullBoolean())
-    anonymous_to_peers = optional(ExtendedNullBoolean())
-    endorsed = optional(ExtendedNullBoolean())
-    voted = optional(ExtendedNullBoolean())
-    abuse_flagged = optional(ExtendedNullBoolean())
+    anonymous = optional(DrfBoolean())
+    anonymous_to_peers = optional(DrfBoolean())
+    endorsed = optional(DrfBoolean())
+    voted = optional(DrfBoolean())
+    abuse_flagged = optional(DrfBoolean())
 
 
 def max_depth(settings):
@@ -264,11 +266,11 @@ def list_replies(request):
 
 class CommentPatch(colander.MappingSchema):
     raw_body = optional(BodyText())
-    endorsed = optional(ExtendedNullBoolean())
-    voted = optional(ExtendedNullBoolean())
-    abuse_flagged = optional(ExtendedNullBoolean())
-    anonymous = optional(ExtendedNullBoolean())
-    anonymous_to_peers = optional(ExtendedNullBoolean())
+    endorsed = optional(DrfBoolean())
+    voted = optional(DrfBoolean())
+    abuse_flagged = optional(DrfBoolean())
+    anonymous = optional(DrfBoolean())
+    anonymous_to_peers = optional(DrfBoolean())
     edit_reason_code = optional(Text())
 
 

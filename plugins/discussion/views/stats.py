@@ -10,6 +10,7 @@ page query whatever the page size.
 import colander
 from sqlalchemy import case, func, literal, select, union_all
 
+from lms.errors import PERMISSION_DENIED, developer
 from lms.models import User
 from lms.openapi import NUMBER, STRING, array, nullable, obj
 from lms.request import query_params
@@ -73,9 +74,13 @@ def per_user_counts(course_key):
                     responses={200: obj({"results": array(STAT), "pagination": obj({})}),
                                400: "A bad parameter (`field_errors`).",
                                401: "Not signed in.",
+                               403: "Not a member of the course (upstream "
+                                    "IsStaffOrCourseTeamOrEnrolled).",
                                404: "Unknown or hidden course, or a page past the end."})
 def get_activity_stats(request):
     """Each user's posts (and, for moderators, flags) in the course."""
+    if not access.is_member(request, request.matchdict["course_key_string"]):
+        raise developer(403, PERMISSION_DENIED)
     context = access.load_course(request, request.matchdict["course_key_string"])
     values = validated(StatsForm(), dict(query_params(request)))
     privileged = context.privileged

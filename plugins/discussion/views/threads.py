@@ -19,8 +19,9 @@ from lms.service import Service
 from lms.throttle import enforce
 from lms.tracking import emit
 from plugins.discussion import access, config, content, forms, posts, search
-from plugins.discussion.forms import (BodyText, Choice, CourseKeyText, ExtendedNullBoolean,
-                                      MultiText, PositiveInteger, Text, optional, validated)
+from plugins.discussion.forms import (BodyText, Choice, CourseKeyText, DrfBoolean,
+                                      ExtendedNullBoolean, MultiText, PositiveInteger, Text,
+                                      optional, validated)
 from plugins.discussion.models import Comment, ReadState, Subscription, Thread
 from plugins.discussion.pages import paginate
 
@@ -34,8 +35,7 @@ threads = Service("discussion.threads", "/api/discussion/v1/threads/", errors="d
 thread_detail = Service("discussion.thread", "/api/discussion/v1/threads/{thread_id}/",
                         errors="developer")
 learner_threads = Service("discussion.learner_threads",
-                          "/api/discussion/v1/courses/{course_id}/learner/",
-                          errors="developer")
+                          "/api/discussion/v1/courses/{course_id}/learner/")
 
 THREAD = obj({
     "id": STRING, "author": nullable(STRING), "author_label": nullable(STRING),
@@ -211,8 +211,8 @@ def list_threads(request):
     if values.get("topic_id"):
         stmt = stmt.where(Thread.topic_id.in_(values["topic_id"]))
     if values.get("text_search"):
-        stmt = stmt.where(search.matches(request.dbsession.get_bind().dialect.name,
-                                         values["text_search"]))
+        stmt = stmt.where(search.matching_threads(request.dbsession.get_bind().dialect.name,
+                                                  context.course_key, values["text_search"]))
     if values.get("following"):
         stmt = stmt.where(Thread.id.in_(select(Subscription.thread_id).where(
             Subscription.user_id == context.user.id)))
@@ -264,9 +264,9 @@ class ThreadBody(colander.MappingSchema):
     type = forms.required(Choice(content.THREAD_TYPES))
     title = forms.required(BodyText())
     raw_body = forms.required(BodyText())
-    following = optional(ExtendedNullBoolean())
-    anonymous = optional(ExtendedNullBoolean())
-    anonymous_to_peers = optional(ExtendedNullBoolean())
+    following = optional(DrfBoolean())
+    anonymous = optional(DrfBoolean())
+    anonymous_to_peers = optional(DrfBoolean())
     group_id = optional(PositiveInteger())
 
 
@@ -377,18 +377,18 @@ class ThreadPatch(colander.MappingSchema):
     type = optional(Choice(content.THREAD_TYPES))
     title = optional(BodyText())
     raw_body = optional(BodyText())
-    following = optional(ExtendedNullBoolean())
-    voted = optional(ExtendedNullBoolean())
-    abuse_flagged = optional(ExtendedNullBoolean())
-    read = optional(ExtendedNullBoolean())
-    pinned = optional(ExtendedNullBoolean())
-    closed = optional(ExtendedNullBoolean())
+    following = optional(DrfBoolean())
+    voted = optional(DrfBoolean())
+    abuse_flagged = optional(DrfBoolean())
+    read = optional(DrfBoolean())
+    pinned = optional(DrfBoolean())
+    closed = optional(DrfBoolean())
     close_reason_code = optional(Text())
     edit_reason_code = optional(Text())
-    anonymous = optional(ExtendedNullBoolean())
-    anonymous_to_peers = optional(ExtendedNullBoolean())
+    anonymous = optional(DrfBoolean())
+    anonymous_to_peers = optional(DrfBoolean())
     group_id = optional(PositiveInteger())
-    copy_link = optional(ExtendedNullBoolean())
+    copy_link = optional(DrfBoolean())
 
 
 def merge_patch_body(request):
@@ -468,17 +468,20 @@ def delete_thread(request):
 
 
 # -- one learner's threads ----------------------------------------------------------------------
+# Upstream's LearnerThreadView is a plain DRF view: DRF's error bodies, and its own
+# permission (IsStaffOrCourseTeamOrEnrolled) before anything else.
 
 class LearnerThreadsForm(colander.MappingSchema):
-    username = forms.required(Text())
     page = optional(PositiveInteger())
     page_size = optional(PositiveInteger())
     count_flagged = optional(ExtendedNullBoolean())
     thread_type = optional(Choice(content.THREAD_TYPES))
-    order_by = optional(Choice(("last_activity_at", "comment_count", "vote_count")))
-    status = optional(Choice(("flagged", "unanswered", "unread", "unresponded")))
+    order_by = optional(Text())
     group_id = optional(PositiveInteger())
     requested_fields = optional(MultiText())
+
+
+LEARNER_STATUSES = ("flagged", "unanswered", "unread", "unresponded")
 
 
 @learner_threads.get(query={
@@ -488,26 +491,50 @@ class LearnerThreadsForm(colander.MappingSchema):
     "order_by": "`last_activity_at` (default), `comment_count` or `vote_count`.",
     "status": "`flagged`, `unanswered`, `unread` or `unresponded`.",
     "group_id": "A group (privileged users).", "requested_fields": "`profile_image`."},
-    responses={200: THREAD_PAGE, 400: "A bad parameter (`field_errors`).",
-               403: "`count_flagged` without moderation privileges.", **COMMON_ERRORS})
+    responses={200: THREAD_PAGE, 400: "A bad parameter (DRF's `{field: [message]}`).",
+               401: "Not signed in (`detail`).",
+               403: "Not a member of the course (`detail`), or `count_flagged` without "
+                    "moderation privileges.",
+               404: "An unknown user or a course the caller may not load (`detail`)."})
 def list_learner_threads(request):
     """The threads one learner wrote, as the requester may see them."""
-    context = access.load_course(request, request.matchdict["course_id"])
-    values = validated(LearnerThreadsForm(), dict(query_params(request)) | multi(request))
+    from lms.errors import APIError, detail, permission_denied
+
+    raw_key = request.matchdict["course_id"]
+    if not access.is_member(request, raw_key):
+        raise permission_denied()
+    params = query_params(request)
+    try:
+        values = LearnerThreadsForm().deserialize(dict(params) | multi(request))
+    except colander.Invalid as exc:
+        raise APIError(400, {name.split(".")[-1]: [message.split("; ")[0]]
+                             for name, message in exc.asdict().items()})
+    status = params.get("status")
+    if status and status not in LEARNER_STATUSES:
+        raise APIError(400, {"status": [f"Invalid value. '{status}' must be 'flagged', "
+                                        "'unanswered', 'unread' or 'unresponded"]})
+    username = params.get("username")
+    author = request.dbsession.scalar(select(User.id).where(User.username == username)) \
+        if username and "\x00" not in username else None
+    if author is None:
+        raise detail(404, "Not found.")
+    try:
+        context = access.load_course(request, raw_key)
+    except APIError:
+        raise detail(404, access.COURSE_NOT_FOUND)
     if values.get("count_flagged") and not context.privileged:
-        raise developer(403, "`count_flagged` can only be set by users with moderator access "
-                             "or higher.")
-    author = request.dbsession.scalar(select(User.id).where(User.username == values["username"]))
-    stmt = visible_threads(context).where(
-        by_author(context, author) if author is not None else false())
+        raise permission_denied(message="`count_flagged` can only be set by users with "
+                                        "moderator access or higher.")
+    stmt = visible_threads(context).where(by_author(context, author))
     if values.get("thread_type"):
         stmt = stmt.where(Thread.thread_type == values["thread_type"])
-    status = values.get("status")
     if status == "flagged":
         stmt = stmt.where(flagged_filter(context))
     elif status:
         stmt = stmt.where(view_filter(context, status))
     if values.get("group_id") and context.privileged:
         stmt = stmt.where(or_(Thread.group_id.is_(None), Thread.group_id == values["group_id"]))
-    return thread_page(request, context, ordered(stmt, values.get("order_by")), values,
+    order_by = values.get("order_by")
+    ordering = order_by if order_by in ORDER_COLUMNS else "last_activity_at"
+    return thread_page(request, context, ordered(stmt, ordering), values,
                        {"text_search_rewrite": None})

@@ -1,7 +1,7 @@
 """Files attached to posts (upstream ``UploadFileView``).
 
 ``POST /api/discussion/v1/courses/{course_id}/upload`` (multipart: ``thread_key``, a
-thread id or ``root``, and ``uploaded_file``), for course members: the file is kept in
+thread id or ``root``, and ``uploaded_file``), for course members (403 for anyone else): the file is kept in
 this plugin's table and ``{"location": <absolute URL>}`` answered; the URL serves it to
 anyone, as upstream's storage URLs do. Extensions and size follow
 ``discussion.upload_extensions`` and ``discussion.upload_max_bytes`` (403 otherwise, as
@@ -16,7 +16,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 from sqlalchemy import select
 
-from lms.errors import developer
+from lms.errors import PERMISSION_DENIED, developer
 from lms.openapi import STRING, Body, obj
 from lms.request import (FORM, MULTIPART, has_body, media_type, parse_body,
                          unsupported_media_type)
@@ -59,11 +59,14 @@ def is_valid_image(data):
              responses={200: obj({"location": STRING}),
                         400: "No file, a bad `thread_key` or an image that does not decode.",
                         401: "Not signed in.",
-                        403: "A file type or size the forum does not take.",
+                        403: "Not a member of the course, or a file type or size the forum "
+                             "does not take.",
                         404: "Unknown or hidden course.",
                         415: "Neither multipart nor a form."})
 def post_upload(request):
     """Keep an attachment; answer where it is served."""
+    if not access.is_member(request, request.matchdict["course_id"]):
+        raise developer(403, PERMISSION_DENIED)
     context = access.load_course(request, request.matchdict["course_id"], check_tab=False)
     kind = media_type(request)
     if has_body(request) and kind not in (MULTIPART, FORM):

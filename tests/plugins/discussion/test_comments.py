@@ -157,4 +157,6 @@ def test_user_comments_in_a_course(app, db, world):
     listed = get(app, COMMENTS, world["ann"], {"username": "bob", "course_id": KEY}).json
     assert [c["id"] for c in listed["results"]] == [first]
     assert get(app, COMMENTS, world["ann"], {"username": "ghost", "course_id": KEY},
-               status=404).json == {"developer_message": "User not found."}
+               status=404).json == {"developer_message": "No User matches the given query."}
+    assert get(app, COMMENTS, world["ann"], {"username": "bob"}, status=400).json == {
+        "field_errors": {"course_id": {"developer_message": "This field is required."}}}

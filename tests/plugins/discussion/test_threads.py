@@ -264,7 +264,13 @@ def test_learner_threads_view(app, db, world):
     listed = get(app, path, world["ann"], {"username": "bob"}).json
     assert [t["id"] for t in listed["results"]] == [mine]
     assert len(get(app, path, world["bob"], {"username": "bob"}).json["results"]) == 2
-    assert get(app, path, world["ann"], {}, status=400).json == {
-        "field_errors": {"username": {"developer_message": "This field is required."}}}
-    assert get(app, path, world["out"], {"username": "bob"}, status=404).json == {
-        "developer_message": "Course not found."}
+    # a plain DRF view upstream: DRF's error bodies
+    assert get(app, path, world["ann"], {}, status=404).json == {"detail": "Not found."}
+    assert get(app, path, world["ann"], {"username": "bob", "status": "odd"},
+               status=400).json == {"status": [
+                   "Invalid value. 'odd' must be 'flagged', 'unanswered', 'unread' or "
+                   "'unresponded"]}
+    assert get(app, path, world["out"], {"username": "bob"}, status=403).json == {
+        "detail": "You do not have permission to perform this action."}
+    assert app.get(path, {"username": "bob"}, status=401).json == {
+        "detail": "Authentication credentials were not provided."}
