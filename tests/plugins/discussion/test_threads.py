@@ -1,5 +1,5 @@
 """Threads (``/api/discussion/v1/threads/``) as the discussions MFE calls them (JWT)."""
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from plugins.discussion.models import EditHistory, Subscription, Thread
 from tests.plugins.discussion.world import KEY, auth, get, patch, post_json
@@ -274,3 +274,32 @@ def test_learner_threads_view(app, db, world):
         "detail": "You do not have permission to perform this action."}
     assert app.get(path, {"username": "bob"}, status=401).json == {
         "detail": "Authentication credentials were not provided."}
+
+
+def test_posting_rate_limit(app_factory, db, world):
+    app = app_factory(**{"throttle.enabled": "true", "discussion.content_rate": "2/m"})
+    body = {"course_id": KEY, "topic_id": "course", "type": "discussion", "title": "T",
+            "raw_body": "B"}
+    post_json(app, THREADS, body, world["ann"])
+    post_json(app, THREADS, body, world["ann"])
+    limited = post_json(app, THREADS, body, world["ann"], status=429)
+    assert limited.json == "Too many requests"
+    assert int(limited.headers["Retry-After"]) >= 1
+    # moderators are not limited; others have their own budget
+    for _ in range(3):
+        post_json(app, THREADS, body, world["mod"])
+    post_json(app, THREADS, body, world["bob"])
+    assert db.scalar(select(func.count(Thread.id)).where(
+        Thread.author_id == world["ann"].id)) == 2
+
+
+def test_read_state_and_following_on_create(app, db, world):
+    created = new_thread(app, world["ann"], following=False).json
+    assert created["following"] is False
+    url = THREADS + created["id"] + "/"
+    assert get(app, url, world["bob"]).json["read"] is False
+    marked = patch(app, url, {"read": True}, world["bob"]).json
+    assert marked["read"] is True and marked["unread_comment_count"] == 0
+    assert get(app, url, world["bob"]).json["read"] is True
+    listed = get(app, THREADS, world["bob"], {"course_id": KEY, "view": "unread"}).json
+    assert listed["results"] == []
