@@ -157,6 +157,10 @@ UPSTREAM = {
             "the document shows DRF's default page {count, next, previous, results}; "
             "CourseListView pages with edx-drf-extensions' NamespacedPageNumberPagination: "
             "{results, pagination: {count, next, previous, num_pages}}"},
+    ("GET", "/discussion/v2/course_topics/{course_id}"): {
+        "response_schema_conformance":
+            "CourseTopicsViewV2 answers get_course_topics_v2's list "
+            "(DiscussionTopicSerializerV2(many=True)); the document gives one object"},
     ("PATCH", "/user_tours/v1/{username}"): {
         "response_schema_conformance":
             "UserTourView.patch answers a bare Response(status=200) with no body; the "

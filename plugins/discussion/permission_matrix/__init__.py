@@ -10,7 +10,7 @@ import importlib
 from lms.matrix import PluginMatrix
 
 # Family modules of this package, in the order their setups run.
-AREAS = ("content", "topics", "courses")
+AREAS = ("content", "topic_rows", "course_rows")
 
 
 def _modules():
