@@ -1,11 +1,11 @@
 """A course's discussion topics (upstream ``CourseTopicsView``, ``CourseTopicsViewV2``,
 ``CourseTopicsViewV3``).
 
-- ``v1/course_topics/{course_id}``: the courseware topics grouped by the inline
-  discussions' ``discussion_category`` (categories alphabetically, topics by
-  ``sort_key`` or target), and the course-wide topics by ``sort_key`` or name, each with
-  an absolute ``thread_list_url`` and thread counts; ``topic_id=a,b`` keeps those (404
-  ``Discussion not found for '<ids>'.`` for unknown ones);
+- ``v1/course_topics/{course_id}``: the started inline discussions grouped by
+  ``discussion_category`` (categories in alphanumeric order, topics in course order),
+  and the course-wide topics in policy order, each with an absolute ``thread_list_url``
+  and thread counts (null for a topic without threads, as the forum answers);
+  ``topic_id=a,b`` keeps those (404 ``Discussion not found for '<ids>'.`` otherwise);
 - ``v2/course_topics/{course_id}``: every topic flat, ``order_by`` course_structure
   (default), activity or name;
 - ``v3/course_topics/{course_id}``: course-wide topics, then the course outline
@@ -14,6 +14,7 @@
 Inline topics are the discussion blocks the requester may see (the courses plugin's
 access rule: unreleased chapters and other groups' content are hidden from learners).
 """
+import re
 from urllib.parse import urlencode
 
 import colander
@@ -86,6 +87,12 @@ class TopicsQuery(colander.MappingSchema):
 
 # -- v1 -----------------------------------------------------------------------------------------
 
+def natural_key(text):
+    """Upstream's alphanumeric category order: "Week 2" before "Week 10"."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"([0-9]+)", text)]
+
+
 @topics_v1.get(query={"topic_id": "Comma-separated topic ids to keep."},
                responses={200: obj({"courseware_topics": array(LEAF),
                                     "non_courseware_topics": array(LEAF)}), **ERRORS})
@@ -93,38 +100,39 @@ def get_topics_v1(request):
     """The course's topics: courseware categories and course-wide topics."""
     context = access.load_course(request, request.matchdict["course_id"])
     wanted = requested_ids(validated(TopicsQuery(), dict(query_params(request))))
+    # Upstream's v1 counts come from the forum: topics without threads have none (null).
     counts = thread_counts(request.dbsession, context.course_key)
     key = context.course_key
     inline, _ = visible_inline_topics(request, context)
     by_category = {}
     for topic in inline:
-        by_category.setdefault(topic.category, []).append(topic)
+        # Only started discussions (any, in a self-paced course), even for staff.
+        if context.course.self_paced or (topic.start is not None and topic.start < context.now):
+            by_category.setdefault(topic.category, []).append(topic)
     found = set()
     courseware = []
-    for category in sorted(by_category):
+    for category in sorted(by_category, key=natural_key):
         children = []
-        for topic in sorted(by_category[category], key=lambda t: t.sort_key or t.target):
+        for topic in by_category[category]:
             if wanted and topic.topic_id not in wanted:
                 continue
             found.add(topic.topic_id)
             children.append({"id": topic.topic_id, "name": topic.target,
                              "thread_list_url": thread_list_url(request, key, [topic.topic_id]),
-                             "children": [], "thread_counts": counts_of(counts, topic.topic_id)})
+                             "children": [], "thread_counts": counts.get(topic.topic_id)})
         if not wanted or children:
             courseware.append({"id": None, "name": category,
                                "thread_list_url": thread_list_url(
-                                   request, key, [child["id"] for child in children]),
+                                   request, key, [t.topic_id for t in by_category[category]]),
                                "children": children, "thread_counts": None})
     non_courseware = []
-    course_wide = sorted(config.course_wide_topics(context.course),
-                         key=lambda t: t.sort_key if t.sort_key is not None else t.name)
-    for topic in course_wide:
+    for topic in config.course_wide_topics(context.course):
         if wanted and topic.topic_id not in wanted:
             continue
         found.add(topic.topic_id)
         non_courseware.append({"id": topic.topic_id, "name": topic.name,
                                "thread_list_url": thread_list_url(request, key, [topic.topic_id]),
-                               "children": [], "thread_counts": counts_of(counts, topic.topic_id)})
+                               "children": [], "thread_counts": counts.get(topic.topic_id)})
     if wanted and wanted - found:
         missing = ", ".join(sorted(wanted - found))
         raise developer(404, f"Discussion not found for '{missing}'.")
@@ -160,7 +168,7 @@ def get_topics_v2(request):
         topics = [topic for topic in topics if topic["id"] in wanted]
     order_by = values.get("order_by", "course_structure")
     if order_by == "name":
-        topics.sort(key=lambda topic: topic["name"])
+        topics.sort(key=lambda topic: topic["name"])  # upstream: order_by("title")
     elif order_by == "activity":
         topics.sort(key=lambda topic: -sum(topic["thread_counts"].values()))
     return topics

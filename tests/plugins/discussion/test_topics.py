@@ -1,6 +1,7 @@
 """A course's topics: v1 categories, v2 flat, v3 outline."""
 from urllib.parse import quote
 
+from lms.testing import create_user
 from plugins.discussion import posts
 from tests.plugins.discussion.world import KEY, get, make_world
 
@@ -38,18 +39,37 @@ def test_v1_for_a_learner(app, db, world):
                 {"id": "topic-intro", "name": "Introductions",
                  "thread_list_url": url("topic-intro"), "children": [],
                  "thread_counts": {"discussion": 1, "question": 1}},
+                # the forum counts only topics with threads
                 {"id": "topic-questions", "name": "Questions",
                  "thread_list_url": url("topic-questions"), "children": [],
-                 "thread_counts": {"discussion": 0, "question": 0}}]}],
-        # by sort_key, else name: "General" sorts before the sort key "a"
+                 "thread_counts": None}]}],
+        # in policy order
         "non_courseware_topics": [
             {"id": "course", "name": "General", "thread_list_url": url("course"),
              "children": [], "thread_counts": {"discussion": 1, "question": 0}},
             {"id": "announcements", "name": "Announcements",
              "thread_list_url": url("announcements"), "children": [],
-             "thread_counts": {"discussion": 0, "question": 0}}]}
+             "thread_counts": None}]}
+    # unreleased discussions are left out for staff too
     staff = get(app, V1, world["teacher"]).json
-    assert [c["name"] for c in staff["courseware_topics"]] == ["Week 1", "Week 2"]
+    assert [c["name"] for c in staff["courseware_topics"]] == ["Week 1"]
+
+
+def test_v1_categories_in_alphanumeric_order(app, db):
+    from tests.plugins.courses.factories import PAST, Node, make_course
+    from tests.plugins.discussion.world import TABS
+
+    key = "course-v1:edX+Order+2026"
+    blocks = [Node("discussion", f"d{n}", discussion_id=f"t{n}",
+                   discussion_category=f"Week {n}", discussion_target="Talk")
+              for n in (10, 2, 1)]
+    make_course(db, Node("course", "course", children=[
+        Node("chapter", "c", start=PAST, children=[Node("sequential", "s", children=[
+            Node("vertical", "v", children=blocks)])])]), course_key=key,
+        settings={"tabs": TABS})
+    root = create_user(db, "orderroot", is_staff=True)
+    body = get(app, f"/api/discussion/v1/course_topics/{key}", root).json
+    assert [c["name"] for c in body["courseware_topics"]] == ["Week 1", "Week 2", "Week 10"]
 
 
 def test_v1_topic_filter(app, db, world):
