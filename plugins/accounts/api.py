@@ -168,3 +168,11 @@ def account_representations(request, users):
     users = list(users)
     return {user.username: account
             for user, account in zip(users, get_accounts(request, users))}
+
+
+def listed_users(request, users):
+    """``users`` as upstream's user_api ``UserSerializer`` shows them to API-key holders:
+    ``{"id", "url", "email", "name", "username", "preferences"}`` (one query for all)."""
+    from plugins.accounts.views.listings import serialize_users
+
+    return serialize_users(request, list(users))

@@ -203,7 +203,8 @@ class CourseSettings(Base):
 
     __tablename__ = "discussion_course_settings"
 
-    course_key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the settings API's "id"
+    course_key: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
     division_scheme: Mapped[str] = mapped_column(String(20), default="none")
     always_divide_inline_discussions: Mapped[bool] = mapped_column(Boolean, default=False)
     divided_discussions: Mapped[list] = mapped_column(JSON, default=list)
