@@ -161,3 +161,22 @@ def test_bad_settings_stop_the_start_up(app_factory):
         with pytest.raises(ConfigurationError, match=name.split(".")[1] if name !=
                            "discussion.content_rate" else "invalid rate"):
             app_factory(**{name: value})
+
+
+def test_retirement_hook_scrubs_the_forum(app, db, world):
+    thread_id = post_json(app, THREADS, {"course_id": KEY, "topic_id": "course",
+                                         "type": "discussion", "title": "About me",
+                                         "raw_body": "My address is..."}, world["bob"]).json["id"]
+    hooks = app.registry["lms.plugin_manager"].hook
+    hooks.lms_retire_user(dbsession=db, user=world["bob"], retired_username="retired_bob",
+                          retired_email="retired@retired.invalid",
+                          original_email="bob@example.com")
+    db.commit()
+    thread = db.scalar(select(Thread).where(Thread.content_id == thread_id))
+    db.refresh(thread)
+    assert (thread.title, thread.body) == ("[deleted]", "[deleted]")
+    assert db.scalar(select(Subscription.id).where(
+        Subscription.user_id == world["bob"].id)) is None
+    # a rename needs nothing here: answers read the current username
+    assert hooks.lms_username_replaced(dbsession=db, user_id=world["bob"].id,
+                                       old_username="bob", new_username="robert") == []
