@@ -67,6 +67,12 @@ class Context:
         return bool(self.is_course_staff or self.forum_roles & roles.PRIVILEGED_ROLES)
 
     @property
+    def is_staff_or_admin(self):
+        """Upstream's ``is_staff_or_admin``: the course's staff and instructors, and
+        global staff (they may pin and vote whatever their forum roles)."""
+        return bool(self.is_course_staff)
+
+    @property
     def is_group_ta(self):
         return roles.GROUP_MODERATOR in self.forum_roles
 

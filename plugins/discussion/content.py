@@ -40,36 +40,47 @@ def author_hidden(context, content):
 
 
 def thread_editable_fields(context, thread):
+    """Upstream ``get_editable_fields`` for a thread: a closed thread keeps only flagging,
+    reading, copying its link and the moderators' closing and pinning; authors do not
+    vote for their own posts."""
+    privileged = context.privileged
     fields = {"abuse_flagged", "copy_link", "read"}
-    if context.privileged:
-        fields |= {"closed", "close_reason_code", "pinned"}
+    if privileged:
+        fields |= {"closed", "close_reason_code"}
+    if privileged or context.is_staff_or_admin:
+        fields.add("pinned")
     if thread.closed:
         return sorted(fields)
-    fields |= {"voted", "following"}
     author = is_author(context, thread)
-    if author or context.privileged:
-        fields |= {"raw_body", "topic_id", "type", "title"}
-    if context.privileged and not author:
+    fields.add("following")
+    if privileged or not author or context.is_staff_or_admin:
+        fields.add("voted")
+    if privileged and not author:
         fields.add("edit_reason_code")
-    if context.privileged and context.scheme != "none":
+    if author or privileged:
+        fields |= {"raw_body", "topic_id", "type", "title"}
+    if privileged and context.scheme != "none":
         fields.add("group_id")
     fields |= anonymity_fields(context, author)
     return sorted(fields)
 
 
 def comment_editable_fields(context, comment, thread):
+    """Upstream ``get_editable_fields`` for a comment: nothing but flagging in a closed
+    thread; ``endorsed`` on responses for moderators and a question's author."""
     fields = {"abuse_flagged"}
     if thread.closed:
         return sorted(fields)
-    fields.add("voted")
+    privileged = context.privileged
     author = is_author(context, comment)
-    if author or context.privileged:
-        fields.add("raw_body")
-    if context.privileged and not author:
+    if privileged or not author:
+        fields.add("voted")
+    if privileged and not author:
         fields.add("edit_reason_code")
+    if author or privileged:
+        fields.add("raw_body")
     if comment.parent_id is None and (
-            context.privileged
-            or (thread.thread_type == "question" and is_author(context, thread))):
+            privileged or (thread.thread_type == "question" and is_author(context, thread))):
         fields.add("endorsed")
     fields |= anonymity_fields(context, author)
     return sorted(fields)

@@ -3,16 +3,13 @@ from lms.matrix import Row, every_signed_in
 from plugins.discussion.permission_matrix.common import COURSE_MEMBERS, GLOBAL_STAFF
 
 MERGE_PATCH = "application/merge-patch+json"
-# Upstream IsStaffOrAdmin: global staff or the course's staff and instructors (forum
-# moderators may read too); an enrolled learner is refused.
-COURSE_TEAM = {**COURSE_MEMBERS, "learner": "forbidden", "other_learner": "forbidden"}
 
 ROWS = [
     Row("discussion.course", "GET", COURSE_MEMBERS, path={"course_id": "{forum_course_key}"},
         note="STD-AUTH; course load + enrolled or staff (404 Course not found.)"),
-    Row("discussion.course_settings", "GET", COURSE_TEAM,
-        path={"course_id": "{forum_course_key}"}, note="IsStaffOrAdmin"),
-    Row("discussion.course_settings", "PATCH", COURSE_TEAM,
+    Row("discussion.course_settings", "GET", GLOBAL_STAFF,
+        path={"course_id": "{forum_course_key}"}, note="IsStaffOrAdmin: global staff (forum moderators may read; not course staff)"),
+    Row("discussion.course_settings", "PATCH", GLOBAL_STAFF,
         path={"course_id": "{forum_course_key}"},
         body={"always_divide_inline_discussions": True}, content_type=MERGE_PATCH,
         note="IsStaffOrAdmin; merge-patch"),

@@ -4,8 +4,9 @@ and user_api's ``ForumRoleUsersListView``).
 
 - ``GET v1/courses/{course_id}``: what the discussions MFE needs to start (posting
   allowed, blackouts, URLs, anonymity, the requester's roles, reasons);
-- ``GET``/``PATCH v1/courses/{course_id}/settings``: course staff (and forum moderators
-  to read); PATCH is ``application/merge-patch+json`` and answers 204;
+- ``GET``/``PATCH v1/courses/{course_id}/settings``: global staff (and forum
+  Administrators, Moderators and Community TAs to read: upstream ``IsStaffOrAdmin``);
+  PATCH is ``application/merge-patch+json`` and answers 204;
 - ``GET``/``POST v1/courses/{course_id}/roles/{rolename}/``: global staff only;
   Moderator, Community TA and Group Moderator are granted and revoked here;
 - ``GET /api/user/v1/forum_roles/{name}/users/?course_id=``: the holders of a role,
@@ -122,18 +123,18 @@ READ_ONLY = {"id", "available_division_schemes", "reported_content_email_notific
 
 
 def settings_course(request, write):
-    """The course, for course staff (and, to read, forum moderators): upstream's
-    ``IsStaffOrAdmin`` then ``get_course_with_access(user, "load")``."""
+    """The course, for global staff (and, to read, its forum Administrators, Moderators
+    and Community TAs): upstream's ``IsStaffOrAdmin``, then the course looked up."""
     raw = request.matchdict["course_id"]
     key = parse_course_key(raw)
     if key is None:
         raise forms.invalid("course_id", f"'{raw}' is not a valid course key")
     db = request.dbsession
     user = request.user
-    allowed = permissions.is_staff(user) or permissions.has_course_role(
-        db, user, key, ("staff", "instructor"), include_org=False)
+    allowed = permissions.is_staff(user)
     if not allowed and not write and user.is_active:
-        allowed = bool(roles.roles_of(db, user.id, str(key)) & roles.PRIVILEGED_ROLES)
+        allowed = bool(roles.roles_of(db, user.id, str(key)) & {
+            roles.ADMINISTRATOR, roles.MODERATOR, roles.COMMUNITY_TA})
     if not allowed:
         raise developer(403, PERMISSION_DENIED)
     course = courses_api.get_course(db, key)
@@ -176,7 +177,7 @@ def stored_settings(request, course):
 
 
 @course_settings.get(responses={200: SETTINGS, 400: "A bad course key.", 401: "Not signed in.",
-                                403: "Neither course staff nor a forum moderator.",
+                                403: "Neither global staff nor a forum moderator.",
                                 404: "Unknown course."})
 def get_settings(request):
     """The course's division settings."""
@@ -203,7 +204,7 @@ class SettingsPatch(colander.MappingSchema):
     "reported_content_email_notifications": BOOLEAN}, required=False),
     "The settings to change.", MERGE_PATCH),
     responses={204: "Changed.", 400: "A bad value or an unknown field (`field_errors`).",
-               401: "Not signed in.", 403: "Not course staff.", 404: "Unknown course.",
+               401: "Not signed in.", 403: "Not global staff.", 404: "Unknown course.",
                415: "Not `application/merge-patch+json`."})
 def patch_settings(request):
     """Change the course's division settings."""

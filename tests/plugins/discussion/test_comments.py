@@ -24,7 +24,9 @@ def test_responses_and_replies(app, db, world):
     response = comment(app, world["bob"], thread_id).json
     assert response["thread_id"] == thread_id and response["parent_id"] is None
     assert response["author"] == "bob" and response["child_count"] == 0
-    assert response["editable_fields"] == ["abuse_flagged", "anonymous", "raw_body", "voted"]
+    assert response["editable_fields"] == ["abuse_flagged", "anonymous", "raw_body"]
+    by_ann = get(app, COMMENTS, world["ann"], {"thread_id": thread_id}).json["results"][0]
+    assert by_ann["editable_fields"] == ["abuse_flagged", "voted"]
     assert response["abuse_flagged_any_user"] is None and response["children"] == []
     reply = comment(app, world["ann"], thread_id, parent_id=response["id"]).json
     assert reply["parent_id"] == response["id"]
