@@ -112,11 +112,14 @@ def new_comment_fields(context, thread, parent):
 class Viewer:
     """Serializes threads and comments for ``context``'s requester."""
 
-    def __init__(self, request, context, *, profile_images=False):
+    def __init__(self, request, context, *, profile_images=False, count_flagged=False):
         self.request = request
         self.context = context
         self.db = context.db
         self.profile_images = profile_images
+        # abuse_flagged_count: the flagged comments of each thread, when a privileged
+        # requester asks (count_flagged), as the forum counts them
+        self.count_flagged = bool(count_flagged and context.privileged)
         self.users = {}
         self.labels = {}
 
@@ -214,6 +217,7 @@ class Viewer:
         flagged, flag_counts = self._flags(Flag.thread_id, ids)
         read_at = self._read_states(ids)
         unread = self._unread_counts(threads, read_at)
+        flagged_comments = self._flagged_comment_counts(ids) if self.count_flagged else {}
         images = self._profile_images({t.author_id for t in threads
                                        if not author_hidden(self.context, t)})
         results = []
@@ -222,7 +226,17 @@ class Viewer:
                                         thread.id in following, thread.id in flagged,
                                         flag_counts.get(thread.id, 0),
                                         read_at.get(thread.id), unread.get(thread.id, 0)))
+            if self.count_flagged:
+                results[-1]["abuse_flagged_count"] = flagged_comments.get(thread.id, 0)
         return results, self._users_map(threads, images)
+
+    def _flagged_comment_counts(self, ids):
+        rows = self.db.execute(
+            select(Comment.thread_id, func.count(func.distinct(Comment.id)))
+            .join(Flag, Flag.comment_id == Comment.id)
+            .where(Comment.thread_id.in_(ids), Flag.cleared.is_(False))
+            .group_by(Comment.thread_id))
+        return dict(rows.all())
 
     def _read_states(self, ids):
         if not ids or self.context.user is None:
@@ -265,6 +279,8 @@ class Viewer:
         rendered = render_body(thread.body)
         privileged = context.privileged
         read = read_at is not None and read_at >= thread.last_activity_at
+        # the post itself counts as unread while none of the thread has been read
+        unread_count = unread + (1 if not read and unread == thread.comment_count else 0)
         base = f"{self.request.application_url}/api/discussion/v1/comments/?thread_id=" \
                f"{thread.content_id}"
         sees_closing = privileged or is_author(context, thread)
@@ -290,13 +306,13 @@ class Viewer:
             if thread.group_id is not None else None,
             "type": thread.thread_type,
             "preview_body": preview_body(rendered),
-            "abuse_flagged_count": flag_count if privileged else None,
+            "abuse_flagged_count": None,
             "title": thread.title,
             "pinned": thread.pinned,
             "closed": thread.closed,
             "following": following,
             "comment_count": thread.comment_count + 1,
-            "unread_comment_count": unread + (0 if read_at is not None else 1),
+            "unread_comment_count": unread_count,
             "comment_list_url": base if thread.thread_type == "discussion" else None,
             "endorsed_comment_list_url":
                 f"{base}&endorsed=True" if thread.thread_type == "question" else None,
@@ -315,9 +331,10 @@ class Viewer:
 
     # -- comments ----------------------------------------------------------------------------
 
-    def comments(self, comments, threads, parents=None):
+    def comments(self, comments, threads, parents=None, in_thread=True):
         """``comments`` with ``threads`` (``{thread pk: Thread}``) and ``parents``
-        (``{comment pk: content id}``) already loaded."""
+        (``{comment pk: content id}``) already loaded; ``in_thread=False`` (a user's
+        comments across threads) leaves the endorsement out, as upstream."""
         ids = [c.id for c in comments]
         edits = self._last_edits(EditHistory.comment_id, ids)
         self._load_users({c.author_id for c in comments} | {c.endorsed_by_id for c in comments}
@@ -329,20 +346,30 @@ class Viewer:
         if missing:
             parents.update(self.db.execute(select(Comment.id, Comment.content_id)
                                            .where(Comment.id.in_(missing))).all())
-        images = self._profile_images({c.author_id for c in comments
-                                       if not author_hidden(self.context, c)})
+        image = self._requester_image() if comments else None
         return [self._comment(c, threads[c.thread_id], parents, edits.get(c.id),
-                              c.id in voted, c.id in flagged, flag_counts.get(c.id, 0), images)
+                              c.id in voted, c.id in flagged, flag_counts.get(c.id, 0), image,
+                              in_thread)
                 for c in comments]
 
-    def _comment(self, comment, thread, parents, edit, voted, flagged, flag_count, images):
+    def _requester_image(self):
+        """Upstream's comment ``profile_image``: the *requester's* profile images (its
+        serializer reads ``request.user``), the same for every comment."""
+        from plugins.accounts import api as accounts_api
+
+        user = self.context.user
+        accounts = accounts_api.account_representations(self.request, [user])
+        return accounts.get(user.username, {}).get("profile_image")
+
+    def _comment(self, comment, thread, parents, edit, voted, flagged, flag_count, image,
+                 in_thread):
         context = self.context
         privileged = context.privileged
         endorser = comment.endorsed_by_id
         # An anonymous question's author who endorsed stays anonymous (upstream).
-        endorser_hidden = endorser is not None and author_hidden(context, thread) \
-            and endorser == thread.author_id and self._label(endorser) is None
-        hidden = author_hidden(context, comment)
+        endorser_hidden = not in_thread or (
+            endorser is not None and author_hidden(context, thread)
+            and endorser == thread.author_id and self._label(endorser) is None)
         return {
             "id": comment.content_id,
             **self._author_fields(comment),
@@ -362,10 +389,11 @@ class Viewer:
             "parent_id": parents.get(comment.parent_id) if comment.parent_id else None,
             "endorsed": comment.endorsed,
             "endorsed_by": None if endorser_hidden else self._username(endorser),
-            "endorsed_by_label": None if endorser_hidden else self._label(endorser),
-            "endorsed_at": isoformat(comment.endorsed_at) if comment.endorsed_at else None,
+            "endorsed_by_label": self._label(endorser) if in_thread else None,
+            "endorsed_at": isoformat(comment.endorsed_at)
+            if comment.endorsed_at and in_thread else None,
             "child_count": comment.child_count,
             "children": [],
             "abuse_flagged_any_user": (flag_count > 0) if privileged else None,
-            "profile_image": None if hidden else images.get(comment.author_id),
+            "profile_image": image,
         }

@@ -2,7 +2,6 @@
 Python-Markdown, then sanitised by nh3 (Rust's ammonia) to the tags the forum allows, so
 that no script, event handler or ``javascript:`` link reaches a reader; and the plain-text
 preview the thread list shows."""
-import html
 import re
 
 ALLOWED_TAGS = {
@@ -15,9 +14,7 @@ ALLOWED_ATTRIBUTES = {
     "img": {"src", "alt", "title", "width", "height"},
 }
 ALLOWED_SCHEMES = {"http", "https", "ftp", "mailto"}
-PREVIEW_LENGTH = 35
 _TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
 
 
 def render_body(raw_body):
@@ -32,9 +29,12 @@ def render_body(raw_body):
 
 
 def preview_body(rendered):
-    """The rendered body's text, whitespace collapsed, cut to 35 characters (an ellipsis
-    marks the cut)."""
-    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", rendered or ""))).strip()
-    if len(text) <= PREVIEW_LENGTH:
-        return text
-    return text[:PREVIEW_LENGTH - 1].rstrip() + "…"
+    """Upstream's preview: the rendered body without its tags, newlines and ``&nbsp;`` as
+    spaces (Django's ``strip_tags``; other entities stay as they are)."""
+    text = rendered or ""
+    while True:  # strip_tags repeats until no tag is left
+        stripped = _TAG.sub("", text)
+        if stripped == text:
+            break
+        text = stripped
+    return text.replace("\n", " ").replace("&nbsp;", " ")

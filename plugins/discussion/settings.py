@@ -5,8 +5,9 @@ from pyramid.exceptions import ConfigurationError
 from lms.settings import parse_rate
 
 DEFAULTS = {
-    # Upstream MAX_COMMENT_DEPTH: responses are depth 0, replies depth 1; a reply to a
-    # comment at the last depth is "Comment level is too deep." (empty: no limit).
+    # Upstream MAX_COMMENT_DEPTH: responses are depth 0, their replies depth 1, and so
+    # on; replying to a comment of this depth is "Comment level is too deep." (empty: no
+    # limit).
     "discussion.max_comment_depth": "2",
     # Threads and comments a learner may post per period ("<count>/<s|m|h|d>") before
     # 429 "Too many requests"; "0" or empty: no limit. Privileged users are exempt.

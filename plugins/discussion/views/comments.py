@@ -66,7 +66,7 @@ def load_comment(request, comment_id):
     return comment, thread, context
 
 
-def comment_page(request, context, stmt, values, threads):
+def comment_page(request, context, stmt, values, threads, in_thread=True):
     page, size = forms.page_and_size(values)
     viewer = content.Viewer(request, context, profile_images=requested_profile_images(values))
 
@@ -76,7 +76,7 @@ def comment_page(request, context, stmt, values, threads):
         if missing:
             threads.update({t.id: t for t in request.dbsession.scalars(
                 select(Thread).where(Thread.id.in_(missing)))})
-        return viewer.comments(found, threads)
+        return viewer.comments(found, threads, in_thread=in_thread)
 
     return paginate(request, stmt, page, size, serialize)
 
@@ -163,7 +163,7 @@ def user_comments(request, values):
     if values.get("flagged") and context.privileged:
         stmt = stmt.where(Comment.id.in_(select(Flag.comment_id).where(Flag.cleared.is_(False))))
     stmt = stmt.order_by(Comment.created_at.desc(), Comment.id.desc())
-    return comment_page(request, context, stmt, values, {})
+    return comment_page(request, context, stmt, values, {}, in_thread=False)
 
 
 # -- create -------------------------------------------------------------------------------------
@@ -208,13 +208,13 @@ def create_comment(request):
     if parent_id:
         parent = request.dbsession.scalar(select(Comment).where(
             Comment.content_id == str(parent_id)))
-        if parent is None:
-            raise comment_not_found()
-        if parent.thread_id != thread.id:
-            raise forms.invalid("parent_id", "Comment is not in the thread.")
+        if parent is None or parent.thread_id != thread.id:
+            raise forms.invalid("non_field_errors", "parent_id does not identify a comment "
+                                                    "in the thread identified by thread_id.")
+        # upstream is_comment_too_deep: the parent is already at the deepest level
         depth = max_depth(request.registry.settings)
-        if depth is not None and parent.depth + 1 >= depth:
-            raise forms.invalid("parent_id", "Comment level is too deep.")
+        if depth is not None and parent.depth >= depth:
+            raise forms.invalid("non_field_errors", "Comment level is too deep.")
     refuse(set(data) - content.new_comment_fields(context, thread, parent), NOT_INITIALIZABLE)
     known = {child.name for child in CommentBody().children}
     values = validated(CommentBody(), {k: v for k, v in data.items() if k in known})

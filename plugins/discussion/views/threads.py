@@ -161,7 +161,8 @@ def thread_page(request, context, stmt, values, extra=None):
     profile_images = requested_profile_images(values)
 
     def serialize(rows):
-        viewer = content.Viewer(request, context, profile_images=profile_images)
+        viewer = content.Viewer(request, context, profile_images=profile_images,
+                                count_flagged=values.get("count_flagged"))
         results, users = viewer.threads([row[0] for row in rows])
         if users is not None:
             for result in results:

@@ -30,23 +30,28 @@ def test_responses_and_replies(app, db, world):
     assert response["abuse_flagged_any_user"] is None and response["children"] == []
     reply = comment(app, world["ann"], thread_id, parent_id=response["id"]).json
     assert reply["parent_id"] == response["id"]
-    too_deep = comment(app, world["bob"], thread_id, status=400, parent_id=reply["id"]).json
-    assert too_deep == {"field_errors": {"parent_id": {"developer_message":
-                                                       "Comment level is too deep."}}}
+    # MAX_COMMENT_DEPTH 2: a reply to a reply (depth 2) is allowed, none below it
+    deepest = comment(app, world["bob"], thread_id, parent_id=reply["id"]).json
+    too_deep = comment(app, world["ann"], thread_id, status=400, parent_id=deepest["id"]).json
+    assert too_deep == {"field_errors": {"non_field_errors": {
+        "developer_message": "Comment level is too deep."}}}
+    assert db.scalar(select(Comment.depth).where(Comment.content_id == deepest["id"])) == 2
     listed = get(app, COMMENTS, world["bob"], {"thread_id": thread_id}).json
     assert [c["id"] for c in listed["results"]] == [response["id"]]
     assert listed["results"][0]["child_count"] == 1
     replies = get(app, COMMENTS + response["id"] + "/", world["bob"]).json
     assert [c["id"] for c in replies["results"]] == [reply["id"]]
     seen = get(app, THREADS + thread_id + "/", world["ann"]).json
-    assert seen["comment_count"] == 3 and seen["response_count"] == 1
-    # bob's response came after ann last read; her own reply does not count
-    assert seen["unread_comment_count"] == 0 and seen["read"] is True
+    assert seen["comment_count"] == 4 and seen["response_count"] == 1
+    # ann read the thread when she replied; bob's reply came after
+    assert seen["unread_comment_count"] == 1 and seen["read"] is False
     by_bob = get(app, THREADS + thread_id + "/", world["bob"]).json
-    # bob read when he responded; ann's reply came after
-    assert by_bob["unread_comment_count"] == 1 and by_bob["read"] is False
+    assert by_bob["unread_comment_count"] == 0 and by_bob["read"] is True
+    never = get(app, THREADS + thread_id + "/", world["ta"]).json
+    # never read: every comment and the post itself
+    assert never["unread_comment_count"] == 4 and never["read"] is False
     row = db.scalar(select(Thread).where(Thread.content_id == thread_id))
-    assert (row.comment_count, row.response_count) == (2, 1)
+    assert (row.comment_count, row.response_count) == (3, 1)
 
 
 def test_question_threads_need_endorsed(app, db, world):
@@ -114,7 +119,9 @@ def test_bad_comment_input(app, db, world):
     other = thread(app, world["bob"])
     elsewhere = comment(app, world["bob"], other).json["id"]
     assert comment(app, world["bob"], thread_id, status=400, parent_id=elsewhere).json == {
-        "field_errors": {"parent_id": {"developer_message": "Comment is not in the thread."}}}
+        "field_errors": {"non_field_errors": {"developer_message":
+                                              "parent_id does not identify a comment in the "
+                                              "thread identified by thread_id."}}}
     assert comment(app, world["bob"], thread_id, status=400, endorsed=True).json == {
         "field_errors": {"endorsed": {"developer_message": "This field is not initializable."}}}
     assert get(app, COMMENTS, world["bob"], {}, status=400).json == {

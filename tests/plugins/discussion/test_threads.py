@@ -236,11 +236,18 @@ def test_votes_flags_and_following(app, db, world):
     by_ann = get(app, url, world["ann"]).json
     assert by_ann["abuse_flagged"] is False
     by_mod = get(app, url, world["mod"]).json
-    assert by_mod["abuse_flagged"] is True and by_mod["abuse_flagged_count"] == 1
+    assert by_mod["abuse_flagged"] is True and by_mod["abuse_flagged_count"] is None
     flagged_list = get(app, THREADS, world["mod"], {"course_id": KEY, "flagged": "true"}).json
     assert [t["id"] for t in flagged_list["results"]] == [created]
+    # count_flagged: moderators get each thread's flagged comments counted
+    response = post_json(app, "/api/discussion/v1/comments/",
+                         {"thread_id": created, "raw_body": "spam"}, world["bob"]).json
+    patch(app, "/api/discussion/v1/comments/" + response["id"] + "/",
+          {"abuse_flagged": True}, world["ann"])
+    counted = get(app, THREADS, world["mod"], {"course_id": KEY, "count_flagged": "true"})
+    assert counted.json["results"][0]["abuse_flagged_count"] == 1
     patch(app, url, {"abuse_flagged": False}, world["mod"])
-    assert get(app, url, world["mod"]).json["abuse_flagged_count"] == 0
+    assert get(app, url, world["mod"]).json["abuse_flagged"] is False
     unfollowed = patch(app, url, {"following": False}, world["ann"]).json
     assert unfollowed["following"] is False
     assert db.scalar(select(Subscription.id)) is None
