@@ -371,3 +371,14 @@ def signed_handler_url(settings, base_url, usage_key, user_id, handler_name, now
     from plugins.courses.render import handler_url
 
     return handler_url(settings, base_url, usage_key, user_id, handler_name, now=now)
+
+
+def display_name_with_default(node):
+    """Upstream ``display_name_with_default`` of a structure node: its display name, else
+    its block type's default name ("Text" for html...), else its block id with
+    underscores as spaces."""
+    from plugins.courses.blocks import DISPLAY_NAME_DEFAULTS
+
+    if node.display_name:
+        return node.display_name
+    return DISPLAY_NAME_DEFAULTS.get(node.block_type) or node.block_id.replace("_", " ")

@@ -23,7 +23,8 @@ from lms.plugins import discover, select
 from lms.testing import TEST_SETTINGS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ALL_BRANCHES = "lms, accounts, courses, enrollment, discussion, experiments, grades, mobile, teams"
+ALL_BRANCHES = ("lms, accounts, courses, enrollment, bookmarks, discussion, experiments, grades, "
+                "mobile, teams")
 STRONG_SECRET = "a-production-secret-of-forty-bytes-long!"
 
 pytestmark = pytest.mark.usefixtures("clean_lms_environment")
@@ -273,8 +274,8 @@ def test_heartbeat_fails_while_migrations_are_pending(scratch_settings):
     migrate.upgrade(settings, installed, core_and_accounts, engine=registry["lms.engine"])
     response = app.get("/heartbeat", status=503)
     assert response.json == {"sql": {"status": False, "message": (
-        "the database has pending migrations: courses, enrollment, discussion, experiments, "
-        "grades, mobile, teams (run `lms migrate`)")}}
+        "the database has pending migrations: courses, enrollment, bookmarks, discussion, "
+        "experiments, grades, mobile, teams (run `lms migrate`)")}}
 
     migrate.upgrade(settings, installed, registry["lms.enabled_plugins"],
                     engine=registry["lms.engine"])
@@ -448,8 +449,8 @@ def test_landing_page_is_html_for_browsers(app):
         assert f"openlms {lms.__version__}" in page
         for link in ('href="/api-docs/"', 'href="/api-docs/openapi.json"', 'href="/heartbeat"'):
             assert link in page
-        assert ("Enabled plugins: accounts, courses, enrollment, discussion, experiments, grades, "
-                "mobile, teams") in page
+        assert ("Enabled plugins: accounts, courses, enrollment, bookmarks, discussion, "
+                "experiments, grades, mobile, teams") in page
 
 
 def test_landing_page_is_json_when_asked(app):
@@ -458,8 +459,8 @@ def test_landing_page_is_json_when_asked(app):
         "version": lms.__version__,
         "links": {"api_docs": "/api-docs/", "openapi": "/api-docs/openapi.json",
                   "heartbeat": "/heartbeat"},
-        "plugins": ["accounts", "courses", "enrollment", "discussion", "experiments", "grades",
-                    "mobile", "teams"],
+        "plugins": ["accounts", "courses", "enrollment", "bookmarks", "discussion",
+                    "experiments", "grades", "mobile", "teams"],
     }
     for accept in ("application/json", "application/json, text/plain, */*",
                    "text/html;q=0.5, application/json"):

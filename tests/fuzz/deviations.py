@@ -46,6 +46,8 @@ ANSWERS_ANY_BODY = {
         "the row calls capa's xmodule_handler/problem_get, which reads no field and "
         "stores nothing.",
     ("experiments.data_detail", "DELETE"): "DRF's destroy reads no body.",
+    ("bookmarks.bookmark", "DELETE"): "BookmarksDetailView.delete reads no body: it deletes "
+                                      "the bookmark named in the path.",
     ("discussion.thread", "DELETE"): "ThreadViewSet.destroy reads no body: it deletes the "
                                      "thread in the path.",
     ("discussion.comment", "DELETE"): "CommentViewSet.destroy reads no body: it deletes the "
@@ -82,6 +84,7 @@ CHANGES_STATE_WITHOUT_BODY = {
     ("accounts.name_change_confirm", "POST"): "applies the pending name change; reads no body.",
     ("lms.logout", "POST"): "ends the caller's session; reads no body.",
     ("enrollment.cohort_user", "DELETE"): "removes the member named in the path; reads no body.",
+    ("bookmarks.bookmark", "DELETE"): "deletes the bookmark named in the path; reads no body.",
     ("discussion.thread", "DELETE"): "deletes the thread named in the path; reads no body.",
     ("discussion.comment", "DELETE"): "deletes the comment named in the path; reads no body.",
     ("teams.team", "DELETE"): "deletes the team named in the path; reads no body.",

@@ -72,7 +72,7 @@ def app(app_factory, settings, enrollments):
     # answer (lms_get_enrollments) would hide it (tests/plugins/enrollment covers
     # the catalog with the real plugin).
     return app_factory(**dict(settings, **{
-        "lms.plugins.disabled": "enrollment mobile grades teams discussion"}))
+        "lms.plugins.disabled": "enrollment mobile grades teams discussion bookmarks"}))
 
 
 # -- users and courses ----------------------------------------------------------------------
