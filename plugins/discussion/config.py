@@ -115,13 +115,14 @@ def inline_topics(structure, visible=None):
         topic_id = node.get("discussion_id")
         if not isinstance(topic_id, str) or not topic_id:
             continue
-        category = node.get("discussion_category")
-        target = node.get("discussion_target")
+        # the discussion block's field defaults upstream
+        category = node.get("discussion_category", "Week 1")
+        target = node.get("discussion_target", "Topic-Level Student-Visible Label")
         sort_key = node.get("sort_key")
         found.append(InlineTopic(
             topic_id=topic_id, usage_key=key,
-            category=category if isinstance(category, str) and category else "",
-            target=target if isinstance(target, str) and target else (node.display_name or ""),
+            category=category if isinstance(category, str) else "",
+            target=target if isinstance(target, str) else "",
             sort_key=sort_key if isinstance(sort_key, str) else None,
             start=node.get("start"), ancestors=tuple(structure.ancestors(key))))
     return found

@@ -160,11 +160,12 @@ UPSTREAM = {
             "the document shows DRF's default page {count, next, previous, results}; "
             "CourseListView pages with edx-drf-extensions' NamespacedPageNumberPagination: "
             "{results, pagination: {count, next, previous, num_pages}}"},
-    ("GET", "/discussion/v1/courses/{course_id}"): {
+    **{("GET", path): {
         "response_schema_conformance":
             "CourseView answers api.get_course's dict (has_moderation_privileges, is_group_ta, "
             "is_user_admin, ...); the document's CourseMetadataSerailizer, used for docs "
-            "only, requires a user_is_privileged the code never sends"},
+            "only, requires a user_is_privileged the code never sends"}
+       for path in ("/discussion/v1/courses/{course_id}", "/discussion/v2/courses/{course_id}")},
     ("GET", "/discussion/v2/course_topics/{course_id}"): {
         "response_schema_conformance":
             "CourseTopicsViewV2 answers get_course_topics_v2's list "

@@ -6,7 +6,10 @@ MERGE_PATCH = "application/merge-patch+json"
 
 ROWS = [
     Row("discussion.course", "GET", COURSE_MEMBERS, path={"course_id": "{forum_course_key}"},
-        note="STD-AUTH; course load + enrolled or staff (404 Course not found.)"),
+        note="STD-AUTH; course load + enrolled or staff (404 Course not found.); tab on"),
+    Row("discussion.course_v2", "GET", COURSE_MEMBERS,
+        path={"course_id": "{forum_course_key}"},
+        note="STD-AUTH; as v1 without the discussion tab check"),
     Row("discussion.course_settings", "GET", GLOBAL_STAFF,
         path={"course_id": "{forum_course_key}"}, note="IsStaffOrAdmin: global staff (forum moderators may read; not course staff)"),
     Row("discussion.course_settings", "PATCH", GLOBAL_STAFF,

@@ -3,7 +3,8 @@
 and user_api's ``ForumRoleUsersListView``).
 
 - ``GET v1/courses/{course_id}``: what the discussions MFE needs to start (posting
-  allowed, blackouts, URLs, anonymity, the requester's roles, reasons);
+  allowed, blackouts, URLs, anonymity, the requester's roles, reasons); v1 needs the
+  discussion tab on, ``v2/courses/{course_id}`` does not (``show_discussions``);
 - ``GET``/``PATCH v1/courses/{course_id}/settings``: global staff (and forum
   Administrators, Moderators and Community TAs to read: upstream ``IsStaffOrAdmin``);
   PATCH is ``application/merge-patch+json`` and answers 204;
@@ -34,6 +35,8 @@ from plugins.discussion.models import ForumRole
 
 course_meta = Service("discussion.course", "/api/discussion/v1/courses/{course_id}",
                       errors="developer")
+course_meta_v2 = Service("discussion.course_v2", "/api/discussion/v2/courses/{course_id}",
+                         errors="developer")
 course_settings = Service("discussion.course_settings",
                           "/api/discussion/v1/courses/{course_id}/settings",
                           errors="developer")
@@ -62,10 +65,22 @@ METADATA = obj({
 
 
 @course_meta.get(responses={200: METADATA, 401: "Not signed in.",
-                            404: "Unknown or hidden course (`Course not found.`)."})
+                            404: "Unknown or hidden course (`Course not found.`), or its "
+                                 "discussion tab is off."})
 def get_course_metadata(request):
     """What the discussions MFE needs to know about the course and the requester."""
-    context = access.load_course(request, request.matchdict["course_id"], check_tab=False)
+    return course_metadata(request, check_tab=True)
+
+
+@course_meta_v2.get(responses={200: METADATA, 401: "Not signed in.",
+                               404: "Unknown or hidden course (`Course not found.`)."})
+def get_course_metadata_v2(request):
+    """As v1, also for a course whose discussion tab is off (``show_discussions``)."""
+    return course_metadata(request, check_tab=False)
+
+
+def course_metadata(request, check_tab):
+    context = access.load_course(request, request.matchdict["course_id"], check_tab=check_tab)
     course, key = context.course, context.course_key
     db = request.dbsession
     user_roles = context.user_roles
@@ -118,6 +133,12 @@ SETTINGS = obj({
     "available_division_schemes": array(STRING),
     "reported_content_email_notifications": BOOLEAN,
     "reported_content_email_notifications_flag": BOOLEAN})
+def course_missing(key):
+    """Upstream's forms load the course (``get_course_with_access``): an unknown one is its
+    ``Http404`` message."""
+    return developer(404, f"Course not found: {key}.")
+
+
 # What the answer shows and a client may send back unchanged.
 READ_ONLY = {"id", "available_division_schemes", "reported_content_email_notifications_flag"}
 
@@ -139,7 +160,7 @@ def settings_course(request, write):
         raise developer(403, PERMISSION_DENIED)
     course = courses_api.get_course(db, key)
     if course is None:
-        raise access.course_not_found()
+        raise course_missing(key)
     return course
 
 
@@ -190,6 +211,7 @@ class TopicList(colander.SequenceSchema):
 
 
 class SettingsPatch(colander.MappingSchema):
+    divided_discussions = TopicList(missing=colander.drop)  # every divided topic at once
     divided_inline_discussions = TopicList(missing=colander.drop)
     divided_course_wide_discussions = TopicList(missing=colander.drop)
     always_divide_inline_discussions = forms.optional(DrfBoolean())
@@ -198,7 +220,7 @@ class SettingsPatch(colander.MappingSchema):
 
 
 @course_settings.patch(body=Body(obj({
-    "divided_inline_discussions": array(STRING),
+    "divided_discussions": array(STRING), "divided_inline_discussions": array(STRING),
     "divided_course_wide_discussions": array(STRING),
     "always_divide_inline_discussions": BOOLEAN, "division_scheme": STRING,
     "reported_content_email_notifications": BOOLEAN}, required=False),
@@ -225,6 +247,8 @@ def patch_settings(request):
                             f"Unsupported division scheme {values['division_scheme']}")
     row = stored_settings(request, course)
     changes = {}
+    if "divided_discussions" in values:
+        changes["divided_discussions"] = list(dict.fromkeys(values["divided_discussions"]))
     if "divided_inline_discussions" in values or "divided_course_wide_discussions" in values:
         inline, course_wide = topic_split(request, course, row.divided_discussions or [])
         inline = values.get("divided_inline_discussions", inline)
@@ -255,7 +279,7 @@ def role_request(request):
         raise forms.invalid("course_id", f"'{raw}' is not a valid course key")
     course = courses_api.get_course(request.dbsession, key)
     if course is None:
-        raise access.course_not_found()
+        raise course_missing(key)
     rolename = request.matchdict["rolename"]
     if rolename not in roles.GRANTABLE_ROLES:
         raise forms.invalid("rolename", f"Role '{rolename}' does not exist")
@@ -288,9 +312,47 @@ def get_role(request):
     return role_members(request, course, rolename)
 
 
+class DrfChoice(colander.SchemaType):
+    """DRF's ``ChoiceField``: the value, as text, is one of the choices."""
+
+    def __init__(self, choices):
+        super().__init__()
+        self.choices = tuple(choices)
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
+        if cstruct is None:
+            raise colander.Invalid(node, "This field may not be null.")
+        if isinstance(cstruct, (dict, list)) or str(cstruct) not in self.choices:
+            raise colander.Invalid(node, f'"{cstruct}" is not a valid choice.')
+        return str(cstruct)
+
+
 class RoleChange(colander.MappingSchema):
+    action = forms.required(DrfChoice(("allow", "revoke")))
     user_id = forms.required(forms.BodyText())
-    action = forms.required(forms.Choice(("allow", "revoke")))
+
+
+def role_change(db, data):
+    """Upstream ``DiscussionRolesSerializer``: the action, and the user named by username
+    or email (``'<id>' is not a valid student identifier``), every error at once."""
+    errors, values = {}, {}
+    for node in RoleChange().children:
+        try:
+            values[node.name] = node.deserialize(data.get(node.name, colander.null))
+        except colander.Invalid as exc:
+            errors[node.name] = exc.msg
+    user = None
+    if "user_id" in values:
+        identifier = values["user_id"]
+        user = (find_by_identity(db, User.username, identifier)
+                or find_by_identity(db, User.email, identifier))
+        if user is None:
+            errors["user_id"] = f"'{identifier}' is not a valid student identifier"
+    if errors:
+        raise forms.field_errors(errors, style="developer")
+    return values["action"], user
 
 
 @course_roles.post(body=obj({"user_id": STRING, "action": STRING}),
@@ -305,15 +367,9 @@ def post_role(request):
                                   "multipart/form-data"))
     if not isinstance(data, dict):
         raise developer(400, "Invalid data. Expected a dictionary.")
-    values = validated(RoleChange(), {k: data.get(k, colander.null)
-                                      for k in ("user_id", "action")})
-    identifier = values["user_id"]
     db = request.dbsession
-    column = User.email if "@" in identifier else User.username
-    user = find_by_identity(db, column, identifier)
-    if user is None:
-        raise forms.invalid("user_id", f"'{identifier}' is not a valid student identifier")
-    if values["action"] == "allow":
+    action, user = role_change(db, data)
+    if action == "allow":
         roles.grant(db, user.id, course.course_key, rolename)
     else:
         roles.revoke(db, user.id, course.course_key, rolename)

@@ -4,7 +4,7 @@
 - ``v1/course_topics/{course_id}``: the started inline discussions grouped by
   ``discussion_category`` (categories in alphanumeric order, topics in course order),
   and the course-wide topics in policy order, each with an absolute ``thread_list_url``
-  and thread counts (null for a topic without threads, as the forum answers);
+  and thread counts (null for categories);
   ``topic_id=a,b`` keeps those (404 ``Discussion not found for '<ids>'.`` otherwise);
 - ``v2/course_topics/{course_id}``: every topic flat, ``order_by`` course_structure
   (default), activity or name;
@@ -100,7 +100,6 @@ def get_topics_v1(request):
     """The course's topics: courseware categories and course-wide topics."""
     context = access.load_course(request, request.matchdict["course_id"])
     wanted = requested_ids(validated(TopicsQuery(), dict(query_params(request))))
-    # Upstream's v1 counts come from the forum: topics without threads have none (null).
     counts = thread_counts(request.dbsession, context.course_key)
     key = context.course_key
     inline, _ = visible_inline_topics(request, context)
@@ -119,7 +118,7 @@ def get_topics_v1(request):
             found.add(topic.topic_id)
             children.append({"id": topic.topic_id, "name": topic.target,
                              "thread_list_url": thread_list_url(request, key, [topic.topic_id]),
-                             "children": [], "thread_counts": counts.get(topic.topic_id)})
+                             "children": [], "thread_counts": counts_of(counts, topic.topic_id)})
         if not wanted or children:
             courseware.append({"id": None, "name": category,
                                "thread_list_url": thread_list_url(
@@ -132,7 +131,8 @@ def get_topics_v1(request):
         found.add(topic.topic_id)
         non_courseware.append({"id": topic.topic_id, "name": topic.name,
                                "thread_list_url": thread_list_url(request, key, [topic.topic_id]),
-                               "children": [], "thread_counts": counts.get(topic.topic_id)})
+                               "children": [],
+                               "thread_counts": counts_of(counts, topic.topic_id)})
     if wanted and wanted - found:
         missing = ", ".join(sorted(wanted - found))
         raise developer(404, f"Discussion not found for '{missing}'.")
@@ -158,8 +158,8 @@ def flat_topics(request, context, counts):
                responses={200: array(V2_TOPIC), 400: "A bad `order_by` (`field_errors`).",
                           **ERRORS})
 def get_topics_v2(request):
-    """Every topic of the course, flat."""
-    context = access.load_course(request, request.matchdict["course_id"])
+    """Every topic of the course, flat (the discussion tab is not asked, as upstream)."""
+    context = access.load_course(request, request.matchdict["course_id"], check_tab=False)
     values = validated(TopicsQuery(), dict(query_params(request)))
     wanted = requested_ids(values)
     counts = thread_counts(request.dbsession, context.course_key)
@@ -188,8 +188,9 @@ def block_node(request, course_key, node, kind):
 
 @topics_v3.get(responses={200: array(obj({})), **ERRORS})
 def get_topics_v3(request):
-    """Course-wide topics, then chapters → sequentials → their topics."""
-    context = access.load_course(request, request.matchdict["course_id"])
+    """Course-wide topics, then chapters → sequentials → their topics (the discussion tab
+    is not asked, as upstream)."""
+    context = access.load_course(request, request.matchdict["course_id"], check_tab=False)
     counts = thread_counts(request.dbsession, context.course_key)
     topics, inline, structure = flat_topics(request, context, counts)
     answer = [{**topic, "courseware": False} for topic in topics if topic["usage_key"] is None]
@@ -207,10 +208,14 @@ def get_topics_v3(request):
         sequentials = []
         for sequential_key in chapter.children:
             if sequential_key in by_sequential:
+                children = by_sequential[sequential_key]
                 sequentials.append({**block_node(request, context.course_key,
                                                  structure.blocks[sequential_key],
                                                  "sequential"),
-                                    "children": by_sequential[sequential_key]})
+                                    "children": children,
+                                    "thread_counts": {
+                                        kind: sum(c["thread_counts"][kind] for c in children)
+                                        for kind in ("discussion", "question")}})
         if sequentials:
             answer.append({**block_node(request, context.course_key, chapter, "chapter"),
                            "children": sequentials, "courseware": True})

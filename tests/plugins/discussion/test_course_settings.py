@@ -144,13 +144,17 @@ def test_role_refusals(app, db, world):
     assert post_json(app, url, {"user_id": "ghost", "action": "allow"}, world["root"],
                      status=400).json == {"field_errors": {"user_id": {
                          "developer_message": "'ghost' is not a valid student identifier"}}}
-    bad_action = post_json(app, url, {"user_id": "bob", "action": "promote"}, world["root"],
-                           status=400).json
-    assert bad_action["field_errors"]["action"]["developer_message"] == (
-        "Select a valid choice. promote is not one of the available choices.")
+    bad_both = post_json(app, url, {"user_id": "ghost", "action": "promote"}, world["root"],
+                         status=400).json
+    assert bad_both == {"field_errors": {
+        "action": {"developer_message": '"promote" is not a valid choice.'},
+        "user_id": {"developer_message": "'ghost' is not a valid student identifier"}}}
     assert post_json(app, url, {}, world["root"], status=400).json == {"field_errors": {
         "user_id": {"developer_message": "This field is required."},
         "action": {"developer_message": "This field is required."}}}
+    assert get(app, "/api/discussion/v1/courses/course-v1:edX+None+2026/roles/Moderator/",
+               world["root"], status=404).json == {
+        "developer_message": "Course not found: course-v1:edX+None+2026."}
     assert db.scalar(select(ForumRole.id).where(ForumRole.user_id == world["bob"].id)) is None
 
 
@@ -169,3 +173,26 @@ def test_forum_role_users_for_api_key_holders(app_factory, db, world):
     app.get(url, {"course_id": KEY}, headers=auth(app, world["root"]), status=403)
     admin = create_user(db, "superadmin", is_staff=True, is_superuser=True)
     app.get(url, {"course_id": KEY}, headers=auth(app, admin), status=403)
+
+
+def test_v1_needs_the_discussion_tab_v2_does_not(app, db, world):
+    from plugins.enrollment import api as enrollment_api
+    from tests.plugins.courses.factories import make_course
+    from tests.plugins.discussion.world import tree
+
+    key = "course-v1:edX+NoTab+2026"
+    make_course(db, tree(), course_key=key, settings={"tabs": [{"type": "courseware"}]})
+    enrollment_api.enroll(db, world["ann"].id, key)
+    db.commit()
+    assert get(app, f"/api/discussion/v1/courses/{key}", world["ann"], status=404).json == {
+        "developer_message": "Discussion is disabled for the course."}
+    body = get(app, f"/api/discussion/v2/courses/{key}", world["ann"]).json
+    assert body["show_discussions"] is False and body["id"] == key
+
+
+def test_divided_discussions_replaces_the_list(app, db, world):
+    patch(app, SETTINGS, {"divided_discussions": ["course", "topic-intro", "course"]},
+          world["root"], status=204)
+    after = get(app, SETTINGS, world["root"]).json
+    assert after["divided_course_wide_discussions"] == ["course"]
+    assert after["divided_inline_discussions"] == ["topic-intro"]

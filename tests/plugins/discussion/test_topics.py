@@ -39,17 +39,16 @@ def test_v1_for_a_learner(app, db, world):
                 {"id": "topic-intro", "name": "Introductions",
                  "thread_list_url": url("topic-intro"), "children": [],
                  "thread_counts": {"discussion": 1, "question": 1}},
-                # the forum counts only topics with threads
                 {"id": "topic-questions", "name": "Questions",
                  "thread_list_url": url("topic-questions"), "children": [],
-                 "thread_counts": None}]}],
+                 "thread_counts": {"discussion": 0, "question": 0}}]}],
         # in policy order
         "non_courseware_topics": [
             {"id": "course", "name": "General", "thread_list_url": url("course"),
              "children": [], "thread_counts": {"discussion": 1, "question": 0}},
             {"id": "announcements", "name": "Announcements",
              "thread_list_url": url("announcements"), "children": [],
-             "thread_counts": None}]}
+             "thread_counts": {"discussion": 0, "question": 0}}]}
     # unreleased discussions are left out for staff too
     staff = get(app, V1, world["teacher"]).json
     assert [c["name"] for c in staff["courseware_topics"]] == ["Week 1"]
@@ -102,6 +101,7 @@ def test_v2_orders(app, db, world):
 
 
 def test_v3_outline(app, db, world):
+    some_threads(db, world)
     body = get(app, V3, world["ann"]).json
     assert [t["id"] for t in body if not t["courseware"]] == ["course", "announcements"]
     chapter = body[2]
@@ -112,6 +112,7 @@ def test_v3_outline(app, db, world):
                                       f"{usage('chapter', 'week1')}")
     sequential = chapter["children"][0]
     assert sequential["type"] == "sequential" and sequential["display_name"] == "Lesson 1"
+    assert sequential["thread_counts"] == {"discussion": 1, "question": 1}
     assert [t["id"] for t in sequential["children"]] == ["topic-intro", "topic-questions"]
     assert len(body) == 3  # the unreleased chapter is not shown to a learner
     assert len(get(app, V3, world["teacher"]).json) == 4
@@ -134,5 +135,9 @@ def test_discussions_off(app, db):
     off = {"developer_message": "Discussion is disabled for the course."}
     assert get(app, f"/api/discussion/v1/course_topics/{key}", people["ann"],
                status=404).json == off
+    # v2 and v3 do not ask about the tab (upstream)
+    for version in ("v2", "v3"):
+        assert get(app, f"/api/discussion/{version}/course_topics/{key}",
+                   people["ann"]).status_int == 200
     assert get(app, "/api/discussion/v1/threads/", people["ann"], {"course_id": key},
                status=404).json == off
