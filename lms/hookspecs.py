@@ -288,6 +288,17 @@ def lms_course_modes(dbsession, course_keys):
 
 
 @hookspec(firstresult=True)
+def lms_video_data(dbsession, course_key, edx_video_ids):
+    """Return ``{edx_video_id: {"duration": seconds, "encoded_videos": {profile: {"url",
+    "file_size"}}}}`` for the videos among ``edx_video_ids`` that a video pipeline knows
+    (upstream's edx-val), or None when no plugin keeps videos. Answered in a fixed number
+    of queries; the courses plugin asks once per blocks response and, for a video block
+    with an ``edx_video_id`` found here, shows these encodings in ``student_view_data``
+    (otherwise the block's own sources, as upstream does without edx-val).
+    """
+
+
+@hookspec(firstresult=True)
 def lms_downloadable_certificates(dbsession, user_id, course_keys):
     """Return ``{course_key_string: download path}`` for the courses of ``course_keys``
     (strings) in which the user has a certificate they may download now, or None when

@@ -33,7 +33,7 @@ RESERVED_NAMES = ("lms", "builtins")
 # Dotted names of the first-party plugins, so a plain checkout runs.
 BUILTIN_PLUGINS = ("plugins.experiments", "plugins.courses", "plugins.accounts",
                    "plugins.enrollment", "plugins.mobile", "plugins.grades", "plugins.teams",
-                   "plugins.discussion", "plugins.bookmarks")
+                   "plugins.discussion", "plugins.bookmarks", "plugins.video")
 
 
 @dataclass

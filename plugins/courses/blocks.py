@@ -229,6 +229,7 @@ def _video_facts(node):
             for profile in VAL_PROFILES
             if isinstance(encoded.get(profile), dict) and encoded[profile].get("url")},
         "duration": _as_float(setting(node, "duration")),
+        "edx_video_id": (setting(node, "edx_video_id") or "").strip(),
         "languages": sorted(languages),
         "sub": sub,
         "transcripts": transcripts,
@@ -298,14 +299,23 @@ def _build_facts(structure, course_start):
 
 # -- student_view_data ---------------------------------------------------------------
 
-def video_view_data(facts, course_key, base_url):
-    """VideoBlock.student_view_data: the export's encodings (edx-val profiles), else the
-    first HTML5 source as ``fallback`` and the YouTube video, each with its priority."""
+def video_view_data(facts, course_key, base_url, val=None):
+    """VideoBlock.student_view_data: the video pipeline's encodings of its
+    ``edx_video_id`` (``val``, from the ``lms_video_data`` hook), else the export's
+    encodings (edx-val profiles), else the first HTML5 source as ``fallback`` and the
+    YouTube video, each with its priority."""
     video = facts.video
     if video["only_on_web"]:
         return {"only_on_web": True}
     sources = list(video["html5_sources"])
-    encoded = {profile: dict(entry) for profile, entry in video["encoded_videos"].items()}
+    duration = video["duration"]
+    if val and val.get("encoded_videos"):
+        encoded = {profile: {"url": entry.get("url"), "file_size": entry.get("file_size") or 0}
+                   for profile, entry in val["encoded_videos"].items()
+                   if profile in VAL_PROFILES and entry.get("url")}
+        duration = val.get("duration", duration)
+    else:
+        encoded = {profile: dict(entry) for profile, entry in video["encoded_videos"].items()}
     if not encoded:
         if sources:
             encoded["fallback"] = {"url": sources[0], "file_size": 0}
@@ -318,20 +328,23 @@ def video_view_data(facts, course_key, base_url):
                "/handler_noauth/transcript/download?lang=")
     return {
         "only_on_web": False,
-        "duration": video["duration"],
+        "duration": duration,
         "transcripts": {lang: handler + lang for lang in video["languages"]},
         "encoded_videos": encoded,
         "all_sources": sources,
     }
 
 
-def student_view_data(facts, course_key, base_url, html_enabled):
+def student_view_data(facts, course_key, base_url, html_enabled, video_data=None):
+    """``video_data``: ``{edx_video_id: answer}`` of the ``lms_video_data`` hook."""
     if facts.block_type == "html":
         if html_enabled:
             return {"enabled": True, "html": facts.html}
         return dict(HTML_VIEW_DATA_DISABLED)
     if facts.block_type == "video":
-        return video_view_data(facts, course_key, base_url)
+        val = (video_data or {}).get(facts.video["edx_video_id"]) \
+            if facts.video["edx_video_id"] else None
+        return video_view_data(facts, course_key, base_url, val)
     if facts.block_type == "discussion":
         return {"topic_id": facts.discussion_id}
     return None
@@ -558,13 +571,15 @@ def _filter_types(order, children, parents, facts, types):
 # -- the transformation --------------------------------------------------------------
 
 def get_blocks(structure, root, visible, params, *, base_url, course_start=None,
-               html_enabled=False, completions=None, resume_key=None):
+               html_enabled=False, completions=None, resume_key=None, video_data=None):
     """The blocks response (a dict, or a list for ``return_type=list``).
 
     - ``root``: a usage key string present in ``structure``;
     - ``visible``: usage keys the viewer may see, or None for all blocks;
     - ``completions``: ``{usage key: 0.0..1.0}`` when completion is known (a user
-      and a completion plugin), else None (completion fields are left out).
+      and a completion plugin), else None (completion fields are left out);
+    - ``video_data``: ``f(edx_video_ids) -> {id: answer}`` (the ``lms_video_data`` hook),
+      asked once for the response's video blocks that carry an id.
     """
     facts = block_facts(structure, course_start)
     requested = params.requested_fields
@@ -605,9 +620,15 @@ def get_blocks(structure, root, visible, params, *, base_url, course_start=None,
                                         params.block_types_filter)
 
     course_key = structure.course_key
+    videos = {}
+    if video_data is not None and "student_view_data" in requested \
+            and "video" in params.student_view_data:
+        ids = sorted({facts[key].video["edx_video_id"] for key in order
+                      if facts[key].block_type == "video" and facts[key].video["edx_video_id"]})
+        videos = (video_data(ids) or {}) if ids else {}
     dynamic = {
         "student_view_data": lambda f: (
-            student_view_data(f, course_key, base_url, html_enabled)
+            student_view_data(f, course_key, base_url, html_enabled, videos)
             if f.block_type in params.student_view_data else None),
         "block_counts": lambda f: counts.get(f.usage_key),
         "nav_depth": lambda f: descendants.get(f.usage_key),

@@ -24,7 +24,7 @@ from lms.testing import TEST_SETTINGS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ALL_BRANCHES = ("lms, accounts, courses, enrollment, bookmarks, discussion, experiments, grades, "
-                "mobile, teams")
+                "mobile, teams, video")
 STRONG_SECRET = "a-production-secret-of-forty-bytes-long!"
 
 pytestmark = pytest.mark.usefixtures("clean_lms_environment")
@@ -275,7 +275,7 @@ def test_heartbeat_fails_while_migrations_are_pending(scratch_settings):
     response = app.get("/heartbeat", status=503)
     assert response.json == {"sql": {"status": False, "message": (
         "the database has pending migrations: courses, enrollment, bookmarks, discussion, "
-        "experiments, grades, mobile, teams (run `lms migrate`)")}}
+        "experiments, grades, mobile, teams, video (run `lms migrate`)")}}
 
     migrate.upgrade(settings, installed, registry["lms.enabled_plugins"],
                     engine=registry["lms.engine"])
@@ -450,7 +450,7 @@ def test_landing_page_is_html_for_browsers(app):
         for link in ('href="/api-docs/"', 'href="/api-docs/openapi.json"', 'href="/heartbeat"'):
             assert link in page
         assert ("Enabled plugins: accounts, courses, enrollment, bookmarks, discussion, "
-                "experiments, grades, mobile, teams") in page
+                "experiments, grades, mobile, teams, video") in page
 
 
 def test_landing_page_is_json_when_asked(app):
@@ -460,7 +460,7 @@ def test_landing_page_is_json_when_asked(app):
         "links": {"api_docs": "/api-docs/", "openapi": "/api-docs/openapi.json",
                   "heartbeat": "/heartbeat"},
         "plugins": ["accounts", "courses", "enrollment", "bookmarks", "discussion",
-                    "experiments", "grades", "mobile", "teams"],
+                    "experiments", "grades", "mobile", "teams", "video"],
     }
     for accept in ("application/json", "application/json, text/plain, */*",
                    "text/html;q=0.5, application/json"):

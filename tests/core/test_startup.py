@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.usefixtures("clean_lms_environment")
 
-LAZY_MODULES = ("celery", "kombu", "PIL", "pycountry", "nh3", "markdown", "defusedxml",
+LAZY_MODULES = ("celery", "kombu", "PIL", "pycountry", "nh3", "markdown", "srt", "defusedxml",
                 "alembic")
 
 CHILD = r"""

@@ -379,11 +379,17 @@ def render_blocks(request):
         if completions is not None:
             resume_key = hooks.lms_resume_block(dbsession=request.dbsession, user_id=user.id,
                                                 course_key=course_key)
+    hooks = request.registry["lms.plugin_manager"].hook
+
+    def video_data(edx_video_ids):
+        return hooks.lms_video_data(dbsession=request.dbsession, course_key=course.course_key,
+                                    edx_video_ids=edx_video_ids)
+
     result = blocks.get_blocks(
         structure, root, visible, params, base_url=request.application_url,
         course_start=course.start,
         html_enabled=courses_config(request.registry).html_student_view_data,
-        completions=completions, resume_key=resume_key)
+        completions=completions, resume_key=resume_key, video_data=video_data)
     return result, completions
 
 

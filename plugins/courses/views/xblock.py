@@ -99,8 +99,13 @@ def student_view_data(request, course, structure, node):
     """
     facts = blocks.block_facts(structure, course_start(course))[node.usage_key]
     html_enabled = courses_config(request.registry).html_student_view_data
+    videos = None
+    if facts.block_type == "video" and facts.video["edx_video_id"]:
+        videos = request.registry["lms.plugin_manager"].hook.lms_video_data(
+            dbsession=request.dbsession, course_key=course.course_key,
+            edx_video_ids=[facts.video["edx_video_id"]])
     return blocks.student_view_data(facts, course.course_key, request.application_url,
-                                    html_enabled=html_enabled)
+                                    html_enabled=html_enabled, video_data=videos)
 
 
 @block_metadata.get(schema=MetadataQuery(), validators=(colander_querystring_validator,),
