@@ -21,9 +21,6 @@ from plugins.discussion.models import CourseSettings
 
 NONE, COHORT, ENROLLMENT_TRACK = "none", "cohort", "enrollment_track"
 DIVISION_SCHEMES = (NONE, COHORT, ENROLLMENT_TRACK)
-# Upstream ENROLLMENT_TRACK_PARTITION_ID: an enrollment track's group id is its course
-# mode's id.
-ENROLLMENT_TRACK_PARTITION_ID = 50
 
 
 def policy(course):

@@ -11,10 +11,10 @@ DEFAULTS = {
     "discussion.max_comment_depth": "2",
     # Threads and comments a learner may post per period ("<count>/<s|m|h|d>") before
     # 429 "Too many requests"; "0" or empty: no limit. Privileged users are exempt.
-    "discussion.content_rate": "20/m",
+    "discussion.content_rate": "100/m",
     # Attachments (courses/{id}/upload): the largest file in bytes and the extensions
     # taken (upstream's MAX_UPLOAD_FILE_SIZE and ALLOWED_UPLOAD_FILE_TYPES).
-    "discussion.upload_max_bytes": "4194304",
+    "discussion.upload_max_bytes": "1048576",
     "discussion.upload_extensions": ".jpg .jpeg .gif .bmp .png .tiff",
 }
 

@@ -190,6 +190,7 @@ def max_depth(settings):
                responses={200: COMMENT, 400: "Bad fields, a parent of another thread, or "
                                              "too deep.",
                           403: "A closed thread or a blackout period.", 429: "Posting too fast.",
+                          415: "Not JSON.",
                           **COMMON_ERRORS})
 def create_comment(request):
     """A response to a thread, or a reply to a response."""

@@ -29,7 +29,8 @@ THREAD_NOT_FOUND = "Thread not found."
 NOT_EDITABLE = "This field is not editable."
 NOT_INITIALIZABLE = "This field is not initializable."
 EXCLUSIVE = ("topic_id", "text_search", "following")
-JSON_OR_FORM = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+# ThreadViewSet and CommentViewSet parse JSON (and merge-patch) only: a form is 415.
+JSON_ONLY = ("application/json",)
 
 threads = Service("discussion.threads", "/api/discussion/v1/threads/", errors="developer")
 thread_detail = Service("discussion.thread", "/api/discussion/v1/threads/{thread_id}/",
@@ -271,7 +272,7 @@ class ThreadBody(colander.MappingSchema):
     group_id = optional(PositiveInteger())
 
 
-def body_of(request, accept=JSON_OR_FORM):
+def body_of(request, accept=JSON_ONLY):
     data = request_data(request, accept)
     if not isinstance(data, dict):
         raise developer(400, "Invalid data. Expected a dictionary.")
@@ -314,10 +315,11 @@ def visible_inline_topics(request, context):
                          "anonymous": BOOLEAN, "anonymous_to_peers": BOOLEAN,
                          "group_id": NUMBER}, required=False),
               responses={200: THREAD, 400: "Bad or not initializable fields (`field_errors`).",
+                         415: "Not JSON.",
                          403: "A blackout period.", 429: "Posting too fast.",
                          **COMMON_ERRORS})
 def create_thread(request):
-    """A new thread; its author follows it unless ``following`` is false."""
+    """A new thread (JSON); its author follows it unless ``following`` is false."""
     data = body_of(request)
     if not data.get("course_id"):
         raise forms.invalid("course_id", forms.REQUIRED)

@@ -184,13 +184,16 @@ def test_create_refuses_what_the_caller_may_not_set(app, db, world):
     assert db.scalar(select(Thread.id).where(Thread.author_id == world["ann"].id)) is None
 
 
-def test_form_encoded_create(app, db, world):
+def test_create_takes_json_only(app, db, world):
+    # ThreadViewSet parses JSON only (the MFE and the apps send JSON)
     response = app.post(THREADS, {"course_id": KEY, "topic_id": "course",
                                   "type": "question", "title": "Form", "raw_body": "Body"},
-                        headers=auth(app, world["ann"]))
-    assert response.json["type"] == "question"
-    assert response.json["endorsed_comment_list_url"].endswith("&endorsed=True")
-    assert response.json["comment_list_url"] is None
+                        headers=auth(app, world["ann"]), status=415)
+    assert "developer_message" in response.json
+    question = new_thread(app, world["ann"], type="question").json
+    assert question["endorsed_comment_list_url"].endswith("&endorsed=True")
+    assert question["comment_list_url"] is None
+    assert db.scalar(select(func.count(Thread.id))) == 1
 
 
 def test_patch_rules(app, db, world):
