@@ -122,8 +122,21 @@ def list_bookmarks(request):
         lambda rows: [serialize(row[0], user.username) for row in rows])
 
 
+class UsageId(colander.SchemaType):
+    """The body's ``usage_id``: a usage key, with upstream's messages."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct in (colander.null, None, ""):
+            raise colander.Invalid(node, "Parameter usage_id not provided.")
+        key = parse_usage_key(cstruct) if isinstance(cstruct, str) and "\x00" not in cstruct \
+            else None
+        if key is None:
+            raise colander.Invalid(node, f"Invalid usage_id: {cstruct}.")
+        return key
+
+
 class NewBookmark(colander.MappingSchema):
-    usage_id = colander.SchemaNode(colander.String(), missing=colander.drop)
+    usage_id = colander.SchemaNode(UsageId())
 
 
 @bookmarks.post(body=obj({"usage_id": STRING}),
@@ -136,13 +149,10 @@ def create_bookmark(request):
     if not data:
         raise error("No data provided.")
     raw = data.get("usage_id") if isinstance(data, dict) else None
-    if not raw:
-        raise error("Parameter usage_id not provided.")
-    if not isinstance(raw, str) or "\x00" in raw:
-        raise error(f"Invalid usage_id: {raw}.")
-    key = parse_usage_key(raw)
-    if key is None:
-        raise error(f"Invalid usage_id: {raw}.")
+    try:
+        key = NewBookmark().deserialize({"usage_id": raw})["usage_id"]
+    except colander.Invalid as exc:
+        raise error(exc.asdict()["usage_id"])
     db = request.dbsession
     user = request.user
     usage_key, course_key = str(key), str(key.course_key)
