@@ -8,6 +8,7 @@ anyone, as upstream's storage URLs do. Extensions and size follow
 upstream); images must decode (Pillow, with its decompression-bomb limit).
 """
 import io
+import mimetypes
 import re
 import uuid
 import warnings
@@ -91,8 +92,9 @@ def post_upload(request):
     if extension in IMAGE_EXTENSIONS and not is_valid_image(data):
         raise developer(400, "The file is not a valid image.")
     name = f"{uuid.uuid4().hex}{extension}"
-    content_type = field.type if isinstance(field.type, str) and "/" in field.type else \
-        "application/octet-stream"
+    # The served type follows the extension the checks allowed, never the client's claim
+    # (a ".png" sent as text/html must not come back as a page of this site).
+    content_type = mimetypes.types_map.get(extension, "application/octet-stream")
     request.dbsession.add(Upload(course_key=context.course_key, name=f"{thread_key}/{name}",
                                  content_type=content_type[:100], content=data,
                                  user_id=context.user.id))

@@ -180,3 +180,13 @@ def test_retirement_hook_scrubs_the_forum(app, db, world):
     # a rename needs nothing here: answers read the current username
     assert hooks.lms_username_replaced(dbsession=db, user_id=world["bob"].id,
                                        old_username="bob", new_username="robert") == []
+
+
+def test_an_upload_is_served_with_its_extensions_type(app, db, world):
+    # a PNG that claims to be HTML comes back as an image, never as a page of this site
+    answer = app.post(UPLOAD, upload_files=[("uploaded_file", "pixel.png", png(),
+                                             "text/html")],
+                      headers=auth(app, world["ann"])).json
+    served = app.get(answer["location"].replace("http://localhost", ""))
+    assert served.content_type == "image/png"
+    assert db.scalar(select(Upload.content_type)) == "image/png"
