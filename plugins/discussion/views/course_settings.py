@@ -92,8 +92,8 @@ def course_metadata(request, check_tab):
         "blackouts": [{"start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
                        "end": end.strftime("%Y-%m-%dT%H:%M:%SZ")}
                       for start, end in config.blackouts(course)],
-        "thread_list_url": pagination_free_url(threads, key),
-        "following_thread_list_url": pagination_free_url(threads, key, following=True),
+        "thread_list_url": threads_url(threads, key),
+        "following_thread_list_url": threads_url(threads, key, following=True),
         "topics_url": f"{request.application_url}/api/discussion/v1/course_topics/{key}",
         "allow_anonymous": config.allow_anonymous(course),
         "allow_anonymous_to_peers": config.allow_anonymous_to_peers(course),
@@ -117,7 +117,8 @@ def course_metadata(request, check_tab):
     }
 
 
-def pagination_free_url(base, course_key, following=False):
+def threads_url(base, course_key, following=False):
+    """Upstream ``get_thread_list_url`` of a whole course (``following=True`` added)."""
     from urllib.parse import urlencode
 
     query = [("course_id", course_key)] + ([("following", True)] if following else [])

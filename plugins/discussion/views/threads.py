@@ -2,7 +2,7 @@
 
 - ``GET /api/discussion/v1/threads/?course_id=``: the course's threads the requester may
   see, pinned first, with upstream's filters and orderings;
-- ``POST``: a new thread (JSON or form);
+- ``POST``: a new thread (JSON; a form is 415, as upstream's parsers);
 - ``GET``, ``PATCH`` (``application/merge-patch+json``; only ``editable_fields``) and
   ``DELETE`` (author or privileged) ``/api/discussion/v1/threads/{thread_id}/``;
 - ``GET /api/discussion/v1/courses/{course_id}/learner/?username=``: one learner's threads.

@@ -218,3 +218,20 @@ def test_blocks_api_shows_the_encodings(people, db):
     assert set(data["encoded_videos"]) == {"mobile_low"}
     unknown = body["blocks"]["block-v1:edX+Video+2026+type@video+block@unknown"]
     assert set(unknown["student_view_data"]["encoded_videos"]) == {"fallback"}
+
+
+def test_oversized_transcripts_and_image_names(app_factory, db):
+    app = app_factory(**{"video.api_users": "pipeline", "video.transcript_max_bytes": "64"})
+    pipeline = headers(app, create_user(db, "pipeline", is_staff=True))
+    app.post_json(VIDEOS, video_body(), headers=pipeline, status=201)
+    fields = {"video_id": "intro-video", "name": "long.srt", "language_code": "en",
+              "provider": "Custom", "file_format": "srt"}
+    big = app.post(VIDEOS + "video-transcripts/create/", fields,
+                   upload_files=[("file", "long.srt", SRT.encode() * 3)], headers=pipeline,
+                   status=400).json
+    assert big == {"message": "The transcript file is larger than 64 bytes."}
+    long_name = app.post_json(VIDEOS + "video-images/update/", {
+        "course_id": COURSE, "edx_video_id": "intro-video",
+        "generated_images": ["x" * 501]}, headers=pipeline, status=400).json
+    assert long_name == {"message": "generated_images must be a list of image names."}
+    assert db.scalar(select(Transcript.id)) is None
