@@ -179,6 +179,26 @@ class PluginMatrix:
     settings: dict = field(default_factory=dict)
 
 
+def matrix_of_areas(package, areas):
+    """A :class:`PluginMatrix` made of a package's area modules (``<package>.<area>``),
+    each offering ``ROWS`` and, if it needs them, ``setup(world)`` (run in ``areas``
+    order) and ``SETTINGS``: for plugins whose endpoints fall into several families."""
+    import importlib
+
+    modules = [importlib.import_module(f"{package}.{area}") for area in areas]
+
+    def setup(world):
+        for module in modules:
+            if hasattr(module, "setup"):
+                module.setup(world)
+
+    settings = {}
+    for module in modules:
+        settings.update(getattr(module, "SETTINGS", {}))
+    return PluginMatrix(rows=[row for module in modules for row in module.ROWS],
+                        setup=setup, settings=settings)
+
+
 # -- the world -------------------------------------------------------------------
 
 class World:

@@ -39,6 +39,18 @@ def author_hidden(context, content):
     return bool(content.anonymous or (content.anonymous_to_peers and not context.privileged))
 
 
+def written_by(context, model, author_id):
+    """SQL: the posts (``Thread`` or ``Comment``) of ``author_id`` whose author the
+    requester may see, so that a filter by author never betrays an anonymous one (the
+    author finds their own)."""
+    clauses = [model.author_id == author_id]
+    if context.user is None or author_id != context.user.id:
+        clauses.append(model.anonymous.is_(False))
+        if not context.privileged:
+            clauses.append(model.anonymous_to_peers.is_(False))
+    return and_(*clauses)
+
+
 def thread_editable_fields(context, thread):
     """Upstream ``get_editable_fields`` for a thread: a closed thread keeps only flagging,
     reading, copying its link and the moderators' closing and pinning; authors do not

@@ -9,12 +9,11 @@ import colander
 
 from lms.errors import field_errors
 from lms.keys import parse_course_key
+from lms.schemas import DrfText
 
 REQUIRED = "This field is required."
 WHOLE_NUMBER = "Enter a whole number."
 MIN_ONE = "Ensure this value is greater than or equal to 1."
-DEFAULT_PAGE_SIZE = 10
-MAX_PAGE_SIZE = 100
 
 
 def invalid(field, message):
@@ -46,22 +45,14 @@ class Text(colander.String):
         return text if text else colander.null
 
 
-class BodyText(colander.String):
-    """DRF's ``CharField`` in a serializer: text (numbers become text), surrounding spaces
-    stripped; a blank string is ``This field may not be blank.``"""
+class BodyText(DrfText):
+    """DRF's ``CharField`` in a serializer (:class:`lms.schemas.DrfText`), with DRF's
+    ``ProhibitNullCharactersValidator``."""
 
     def deserialize(self, node, cstruct):
-        if cstruct is colander.null:
-            return colander.null
-        if cstruct is None:
-            raise colander.Invalid(node, "This field may not be null.")
-        if isinstance(cstruct, bool) or not isinstance(cstruct, (str, int, float)):
-            raise colander.Invalid(node, "Not a valid string.")
-        text = str(cstruct).strip()
-        if "\x00" in text:
+        text = super().deserialize(node, cstruct)
+        if isinstance(text, str) and "\x00" in text:
             raise colander.Invalid(node, "Null characters are not allowed.")
-        if not text:
-            raise colander.Invalid(node, "This field may not be blank.")
         return text
 
 
@@ -178,14 +169,3 @@ def optional(typ, **kw):
 def required(typ, **kw):
     return colander.SchemaNode(typ, missing=colander.required,
                                missing_msg=REQUIRED, **kw)
-
-
-class PaginationForm(colander.MappingSchema):
-    """``page`` (default 1) and ``page_size`` (default 10, at most 100)."""
-
-    page = optional(PositiveInteger())
-    page_size = optional(PositiveInteger())
-
-
-def page_and_size(values):
-    return values.get("page", 1), min(values.get("page_size", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)

@@ -9,7 +9,7 @@ import colander
 from sqlalchemy import select
 
 from lms.errors import APIError
-from lms.schemas import StrictInteger
+from lms.schemas import DrfText, StrictInteger
 from lms.timeutil import isoformat, utcnow
 from plugins.video.models import CourseVideo, EncodedVideo, Profile, Video
 
@@ -17,30 +17,17 @@ EDX_VIDEO_ID = re.compile(r"^[a-zA-Z0-9_-]*$")
 REQUIRED = "This field is required."
 
 
-class Text(colander.SchemaType):
-    """DRF's CharField (numbers become text; ``max_length``; blank refused unless
-    allowed)."""
+class Text(DrfText):
+    """DRF's ``CharField`` (:class:`lms.schemas.DrfText`) with DRF's
+    ``ProhibitNullCharactersValidator``."""
 
     def __init__(self, max_length, allow_blank=False):
-        super().__init__()
-        self.max_length = max_length
-        self.allow_blank = allow_blank
+        super().__init__(max_length=max_length, allow_blank=allow_blank)
 
     def deserialize(self, node, cstruct):
-        if cstruct is colander.null:
-            return colander.null
-        if cstruct is None:
-            raise colander.Invalid(node, "This field may not be null.")
-        if isinstance(cstruct, bool) or not isinstance(cstruct, (str, int, float)):
-            raise colander.Invalid(node, "Not a valid string.")
-        text = str(cstruct).strip()
-        if "\x00" in text:
+        text = super().deserialize(node, cstruct)
+        if isinstance(text, str) and "\x00" in text:
             raise colander.Invalid(node, "Null characters are not allowed.")
-        if not text and not self.allow_blank:
-            raise colander.Invalid(node, "This field may not be blank.")
-        if len(text) > self.max_length:
-            raise colander.Invalid(
-                node, f"Ensure this field has no more than {self.max_length} characters.")
         return text
 
 

@@ -8,7 +8,7 @@
   ``PATCH`` (``application/merge-patch+json``) and ``DELETE`` the comment.
 """
 import colander
-from sqlalchemy import and_, select
+from sqlalchemy import select
 
 from lms.errors import developer
 from lms.models import User
@@ -67,7 +67,6 @@ def load_comment(request, comment_id):
 
 
 def comment_page(request, context, stmt, values, threads, in_thread=True):
-    page, size = forms.page_and_size(values)
     viewer = content.Viewer(request, context, profile_images=requested_profile_images(values))
 
     def serialize(rows):
@@ -78,17 +77,7 @@ def comment_page(request, context, stmt, values, threads, in_thread=True):
                 select(Thread).where(Thread.id.in_(missing)))})
         return viewer.comments(found, threads, in_thread=in_thread)
 
-    return paginate(request, stmt, page, size, serialize)
-
-
-def hides_author(context, user_id):
-    """Comments of ``user_id`` whose author the requester may see."""
-    clauses = [Comment.author_id == user_id]
-    if context.user is None or user_id != context.user.id:
-        clauses.append(Comment.anonymous.is_(False))
-        if not context.privileged:
-            clauses.append(Comment.anonymous_to_peers.is_(False))
-    return and_(*clauses)
+    return paginate(request, stmt, serialize)
 
 
 # -- list ---------------------------------------------------------------------------------------
@@ -155,7 +144,8 @@ def user_comments(request, values):
         raise developer(404, "No User matches the given query.")
     context = access.load_course(request, values["course_id"])
     stmt = (select(Comment).join(Thread, Thread.id == Comment.thread_id)
-            .where(Comment.course_key == context.course_key, hides_author(context, author)))
+            .where(Comment.course_key == context.course_key,
+                   content.written_by(context, Comment, author)))
     if not context.privileged and context.group_id is not None:
         from sqlalchemy import or_
 

@@ -108,7 +108,6 @@ def get_activity_stats(request):
                     User.username),
     }
     stmt = stmt.order_by(*orders[order_by])
-    page, size = forms.page_and_size(values)
 
     def serialize(found):
         return [{"threads": int(row.threads), "replies": int(row.replies),
@@ -117,5 +116,5 @@ def get_activity_stats(request):
                  "inactive_flags": int(row.inactive_flags) if privileged else None,
                  "username": row.username} for row in found]
 
-    return paginate(request, stmt, page, size, serialize)
+    return paginate(request, stmt, serialize)
 

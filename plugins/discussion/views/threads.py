@@ -123,21 +123,11 @@ ORDER_COLUMNS = {"last_activity_at": Thread.last_activity_at,
 def visible_threads(context):
     """The course's threads the requester may list: another group's threads in a divided
     topic are hidden from learners; so are posts whose author's anonymity a filter by
-    author would betray (see :func:`by_author`)."""
+    author would betray (see :func:`~plugins.discussion.content.written_by`)."""
     stmt = select(Thread).where(Thread.course_key == context.course_key)
     if not context.privileged and context.group_id is not None:
         stmt = stmt.where(or_(Thread.group_id.is_(None), Thread.group_id == context.group_id))
     return stmt
-
-
-def by_author(context, author_id):
-    """Threads of ``author_id`` that do not hide their author from the requester."""
-    clauses = [Thread.author_id == author_id]
-    if context.user is None or author_id != context.user.id:
-        clauses.append(Thread.anonymous.is_(False))
-        if not context.privileged:
-            clauses.append(Thread.anonymous_to_peers.is_(False))
-    return and_(*clauses)
 
 
 def view_filter(context, view):
@@ -158,7 +148,6 @@ def ordered(stmt, order_by):
 
 
 def thread_page(request, context, stmt, values, extra=None):
-    page, size = forms.page_and_size(values)
     profile_images = requested_profile_images(values)
 
     def serialize(rows):
@@ -171,7 +160,7 @@ def thread_page(request, context, stmt, values, extra=None):
                                    if name == result["author"]}
         return results
 
-    body = paginate(request, stmt, page, size, serialize)
+    body = paginate(request, stmt, serialize)
     body.update(extra or {})
     return body
 
@@ -221,7 +210,8 @@ def list_threads(request):
     if values.get("author"):
         author = request.dbsession.scalar(select(User.id).where(
             User.username == values["author"]))
-        stmt = stmt.where(by_author(context, author) if author is not None else false())
+        stmt = stmt.where(content.written_by(context, Thread, author) if author is not None
+                          else false())
     if values.get("thread_type"):
         stmt = stmt.where(Thread.thread_type == values["thread_type"])
     if values.get("flagged"):
@@ -528,7 +518,7 @@ def list_learner_threads(request):
     if values.get("count_flagged") and not context.privileged:
         raise permission_denied(message="`count_flagged` can only be set by users with "
                                         "moderator access or higher.")
-    stmt = visible_threads(context).where(by_author(context, author))
+    stmt = visible_threads(context).where(content.written_by(context, Thread, author))
     if values.get("thread_type"):
         stmt = stmt.where(Thread.thread_type == values["thread_type"])
     if status == "flagged":
